@@ -1,0 +1,246 @@
+"""PostgreSQL repository access of the IDM stand-in (test double).
+
+Reads ``conf/repo.jdbc.json`` and ``conf/datasource.jdbc-<name>.json`` like PingIDM, connects with
+psycopg 3, and fails with a clear message when the repository is unreachable, refuses the
+credentials, or lacks the schema created by ``db/postgresql/scripts/openidm.pgsql``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import psycopg
+
+from idm_standin import StandinError
+from idm_standin.config import Paths, read_conf
+from idm_standin.props import Properties
+
+# Tables the stand-in uses; configobjects is the one the collection probes for the schema.
+REQUIRED_TABLES = (
+    "configobjects",
+    "objecttypes",
+    "clusterobjects",
+    "securitykeys",
+    "internaluser",
+    "standin_schedule_runs",
+)
+FINGERPRINT_ID = "idm-standin-fingerprints"
+_JDBC = re.compile(r"^jdbc:postgresql://(?P<hosts>[^/?]*)(?:/(?P<db>[^?]*))?(?:\?(?P<params>.*))?$")
+
+
+class RepoError(StandinError):
+    """The repository cannot be used."""
+
+
+@dataclass(frozen=True)
+class Datasource:
+    file: str
+    hosts: tuple[tuple[str, int], ...]
+    dbname: str
+    user: str
+    password: str
+    connect_timeout: int
+    sslmode: str | None
+
+    def describe(self) -> str:
+        hosts = ",".join(f"{h}:{p}" for h, p in self.hosts)
+        return f"{hosts}/{self.dbname}"
+
+    def connect(self, application_name: str) -> psycopg.Connection:
+        kwargs = {
+            "host": ",".join(h for h, _ in self.hosts),
+            "port": ",".join(str(p) for _, p in self.hosts),
+            "dbname": self.dbname,
+            "user": self.user,
+            "password": self.password,
+            "connect_timeout": self.connect_timeout,
+            "application_name": application_name[:63],
+            "autocommit": True,
+        }
+        if self.sslmode:
+            kwargs["sslmode"] = self.sslmode
+        try:
+            return psycopg.connect(**kwargs)
+        except psycopg.OperationalError as exc:
+            raise RepoError(self.explain(exc)) from None
+
+    def explain(self, exc: Exception) -> str:
+        text = " ".join(str(exc).split())
+        low = text.lower()
+        where = f"the repository {self.describe()} (conf/{self.file})"
+        if "password authentication failed" in low or "no password supplied" in low:
+            return (
+                f"authentication to {where} failed for user {self.user}: check username and "
+                f"password in conf/{self.file} ({text})"
+            )
+        if "database" in low and "does not exist" in low:
+            return (
+                f"database {self.dbname} does not exist on {where}: create it with "
+                f"db/postgresql/scripts/createuser.pgsql ({text})"
+            )
+        if "role" in low and "does not exist" in low:
+            return f"user {self.user} does not exist on {where} ({text})"
+        return f"{where} is unreachable: {text}"
+
+
+def load_datasource(paths: Paths, props: Properties) -> Datasource:
+    repo_doc = read_conf(paths.conf / "repo.jdbc.json", props, required=False) or {}
+    db_type = str(repo_doc.get("dbType") or "POSTGRESQL").upper()
+    if db_type != "POSTGRESQL":
+        raise StandinError(
+            f"conf/repo.jdbc.json dbType {db_type}: the IDM stand-in (test double) models a "
+            "PostgreSQL repository only"
+        )
+    name = str(repo_doc.get("useDataSource") or "default")
+    file = f"datasource.jdbc-{name}.json"
+    doc = read_conf(paths.conf / file, props)
+    driver = doc.get("driverClass")
+    if driver != "org.postgresql.Driver":
+        raise StandinError(f"conf/{file} driverClass {driver!r}: expected org.postgresql.Driver")
+    url = str(doc.get("jdbcUrl") or "")
+    match = _JDBC.match(url)
+    if not match or not match.group("hosts"):
+        raise StandinError(
+            f"conf/{file} jdbcUrl {url!r} is not of the form jdbc:postgresql://host:port/database"
+        )
+    hosts = []
+    for part in match.group("hosts").split(","):
+        host, _, port = part.rpartition(":") if ":" in part else (part, "", "5432")
+        try:
+            hosts.append((host.strip("[]"), int(port)))
+        except ValueError:
+            raise StandinError(f"conf/{file} jdbcUrl {url!r} has a bad port {port!r}") from None
+    params = dict(p.split("=", 1) for p in (match.group("params") or "").split("&") if "=" in p)
+    dbname = match.group("db") or str(doc.get("databaseName") or "")
+    if not dbname:
+        raise StandinError(f"conf/{file} names no database")
+    try:
+        timeout_ms = int(doc.get("connectionTimeout", 30000))
+    except (TypeError, ValueError):
+        raise StandinError(f"conf/{file} connectionTimeout must be a number") from None
+    user = str(doc.get("username") or params.get("user") or "")
+    password = str(doc.get("password") or params.get("password") or "")
+    return Datasource(
+        file=file,
+        hosts=tuple(hosts),
+        dbname=dbname,
+        user=user,
+        password=password,
+        # Capped low: a deployment test must not wait 30 s for a repository that is not there.
+        connect_timeout=max(1, min(5, (timeout_ms + 999) // 1000)),
+        sslmode=params.get("sslmode"),
+    )
+
+
+def check_schema(conn: psycopg.Connection, ds: Datasource) -> None:
+    rows = conn.execute(
+        "SELECT c.relname, has_table_privilege(c.oid, 'SELECT')"
+        " AND has_table_privilege(c.oid, 'INSERT') AND has_table_privilege(c.oid, 'UPDATE')"
+        " AND has_table_privilege(c.oid, 'DELETE')"
+        " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = 'openidm' AND c.relkind IN ('r', 'p') AND c.relname = ANY(%s)",
+        [list(REQUIRED_TABLES)],
+    ).fetchall()
+    found = {name: allowed for name, allowed in rows}
+    if "configobjects" not in found:
+        raise RepoError(
+            f"the repository {ds.describe()} has no IDM schema (table openidm.configobjects is "
+            "missing): run db/postgresql/scripts/openidm.pgsql once against it, then start IDM"
+        )
+    missing = [t for t in REQUIRED_TABLES if t not in found]
+    if missing:
+        raise RepoError(
+            f"the repository {ds.describe()} has an incomplete IDM schema (missing "
+            + ", ".join(f"openidm.{t}" for t in missing)
+            + "): it was not created by this distribution's db/postgresql/scripts/openidm.pgsql"
+        )
+    denied = [t for t in REQUIRED_TABLES if not found[t]]
+    if denied:
+        raise RepoError(
+            f"user {ds.user} lacks SELECT/INSERT/UPDATE/DELETE on "
+            + ", ".join(f"openidm.{t}" for t in denied)
+            + f" in {ds.describe()}: run openidm.pgsql as the repository user"
+        )
+
+
+def objecttype_id(conn: psycopg.Connection, objecttype: str) -> int:
+    conn.execute(
+        "INSERT INTO openidm.objecttypes (objecttype) VALUES (%s) ON CONFLICT DO NOTHING",
+        [objecttype],
+    )
+    row = conn.execute(
+        "SELECT id FROM openidm.objecttypes WHERE objecttype = %s", [objecttype]
+    ).fetchone()
+    return int(row[0])
+
+
+def db_now_ms(conn: psycopg.Connection) -> int:
+    """The repository's clock in epoch milliseconds: one clock for every node's check-ins."""
+    row = conn.execute("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint").fetchone()
+    return int(row[0])
+
+
+def check_fingerprints(
+    conn: psycopg.Connection, own: dict[str, str], node_id: str, now_ms: int
+) -> tuple[dict, list[str]]:
+    """Record ``own`` if no node did yet; return the recorded row and the files that differ."""
+    record = dict(own, recordedBy=node_id, recordedAt=now_ms)
+    conn.execute(
+        "INSERT INTO openidm.securitykeys (objectid, rev, keypair) VALUES (%s, '0', %s)"
+        " ON CONFLICT (objectid) DO NOTHING",
+        [FINGERPRINT_ID, json.dumps(record, sort_keys=True)],
+    )
+    row = conn.execute(
+        "SELECT keypair FROM openidm.securitykeys WHERE objectid = %s", [FINGERPRINT_ID]
+    ).fetchone()
+    if row is None:  # deleted between the two statements: try again next time
+        return record, []
+    try:
+        recorded = json.loads(row[0])
+    except (TypeError, ValueError):
+        recorded = {}
+    differing = [name for name, digest in own.items() if recorded.get(name) != digest]
+    return recorded, differing
+
+
+class Pool:
+    """A small pool of autocommit connections for request threads."""
+
+    def __init__(self, ds: Datasource, application_name: str, size: int = 4):
+        self._ds = ds
+        self._name = application_name
+        self._size = size
+        self._idle: list[psycopg.Connection] = []
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection]:
+        with self._lock:
+            conn = self._idle.pop() if self._idle else None
+        if conn is None:
+            conn = self._ds.connect(self._name)
+        try:
+            yield conn
+        finally:
+            self._release(conn)
+
+    def _release(self, conn: psycopg.Connection) -> None:
+        if conn.closed or conn.broken:
+            conn.close()
+            return
+        with self._lock:
+            if len(self._idle) < self._size:
+                self._idle.append(conn)
+                return
+        conn.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            conn.close()
