@@ -69,8 +69,9 @@ lint: venv collection
 	yamllint -s .
 	ruff check .
 	ruff format --check .
-	cd $(COLLECTION_DIR) && ansible-lint --profile production --offline
+	ansible-lint --offline -q
 	$(VENV)/bin/python tests/lint/check_argument_specs.py roles
+	antsibull-changelog lint
 
 unit: venv collection
 	@$(VENV)/bin/python -m pytest -q tests/unit
@@ -105,7 +106,7 @@ clean:
 	-@for s in $$(ls molecule 2>/dev/null); do \
 	  [ -f molecule/$$s/molecule.yml ] && molecule destroy -s $$s >/dev/null 2>&1 || true; done
 	-@docker ps -aq --filter label=org.idm-automation.test | xargs -r docker rm -f >/dev/null
-	-@docker network ls -q --filter label=org.idm-automation.test | xargs -r docker network rm >/dev/null
+	-@docker network ls -q --filter name=idmt- | xargs -r docker network rm >/dev/null
 	-@docker images -q --filter label=org.idm-automation.test-image | sort -u | xargs -r docker rmi -f >/dev/null
 	rm -rf $(CACHE) build tests/output .pytest_cache .ruff_cache .hypothesis
 

@@ -1,0 +1,188 @@
+#!/usr/bin/python
+# Copyright: idm_automation maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Wait until an IDM node answers ready, failing fast (with its last log lines) when it dies."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: wait_ready
+short_description: Wait until a PingIDM node is ready, or fail fast with its last log lines
+version_added: 0.1.0
+description:
+  - Polls the node's readiness URL (C(/openidm/health/ready) in IDM 8.1) on the managed host
+    until it answers HTTP 200.
+  - Unlike M(ansible.builtin.uri) with C(until), it also watches the systemd unit. When the service
+    stops or fails while starting, it fails at once instead of waiting for the timeout.
+  - On failure the result names the unit state, the last readiness answer and the last lines of the
+    node's log file and of the unit's journal, so the operator sees why the node did not come up.
+options:
+  url:
+    description: Readiness URL, reached from the managed host itself.
+    type: str
+    required: true
+  unit:
+    description:
+      - Systemd unit of the node.
+      - When set, a unit that is failed or inactive ends the wait.
+    type: str
+  timeout:
+    description: Seconds to wait at most.
+    type: int
+    default: 180
+  interval:
+    description: Seconds between two probes.
+    type: float
+    default: 1.0
+  log_file:
+    description: Log file whose last lines are returned on failure.
+    type: path
+  log_lines:
+    description: How many log lines to return on failure.
+    type: int
+    default: 40
+  headers:
+    description: Extra request headers.
+    type: dict
+    default: {}
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: >-
+      In check mode a single probe is made; a node that is not ready is reported, not waited
+      for.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+author:
+  - idm_automation maintainers (@idm-automation)
+"""
+
+EXAMPLES = r"""
+- name: Wait for the node to become ready
+  idm_automation.cluster.wait_ready:
+    url: http://127.0.0.1:8080/openidm/health/ready
+    unit: openidm.service
+    log_file: /opt/idm/openidm/logs/openidm0.log.0
+    timeout: 300
+"""
+
+RETURN = r"""
+elapsed:
+  description: Seconds waited.
+  type: float
+  returned: always
+status:
+  description: HTTP status of the last probe (-1 when the connection failed).
+  type: int
+  returned: always
+unit_state:
+  description: ActiveState of the unit at the last probe, when I(unit) is set.
+  type: str
+  returned: when unit is set
+log_tail:
+  description: Last lines of the log file and of the unit's journal.
+  type: list
+  elements: str
+  returned: failure
+"""
+
+import subprocess
+import time
+import urllib.error
+from collections import deque
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import ConnectionError as UrlConnectionError
+from ansible.module_utils.urls import open_url
+
+
+def probe(url: str, headers: dict[str, str]) -> tuple[int, str]:
+    """Return (status, first 300 characters of the body); status -1 when nothing answered."""
+    try:
+        with open_url(url, headers=headers, timeout=5) as response:
+            return response.status, response.read(300).decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(300).decode("utf-8", "replace")
+    except (OSError, ValueError, UrlConnectionError) as error:
+        return -1, str(getattr(error, "reason", error))
+
+
+def unit_state(module: AnsibleModule, unit: str) -> str:
+    """ActiveState of a systemd unit (active, activating, failed, inactive, ...)."""
+    rc, out, _err = module.run_command(["systemctl", "show", "-p", "ActiveState", "--value", unit])
+    return out.strip() if rc == 0 else "unknown"
+
+
+def log_tail(
+    module: AnsibleModule, log_file: str | None, unit: str | None, lines: int
+) -> list[str]:
+    """The last lines of the node's log file and of its journal."""
+    tail: list[str] = []
+    if log_file:
+        try:
+            with open(log_file, encoding="utf-8", errors="replace") as handle:
+                tail += [f"{log_file}: {line.rstrip()}" for line in deque(handle, lines)]
+        except OSError as error:
+            tail.append(f"{log_file}: not readable ({error.strerror})")
+    if unit:
+        try:
+            journal = subprocess.run(
+                ["journalctl", "-u", unit, "-n", str(lines), "--no-pager", "-o", "cat"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+                check=False,
+            ).stdout
+            tail += [f"journal: {line}" for line in journal.splitlines()]
+        except (OSError, subprocess.SubprocessError) as error:
+            tail.append(f"journal: not readable ({error})")
+    return tail
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "url": {"type": "str", "required": True},
+            "unit": {"type": "str"},
+            "timeout": {"type": "int", "default": 180},
+            "interval": {"type": "float", "default": 1.0},
+            "log_file": {"type": "path"},
+            "log_lines": {"type": "int", "default": 40},
+            "headers": {"type": "dict", "default": {}},
+        },
+        supports_check_mode=True,
+    )
+    params = module.params
+    unit = params["unit"]
+    start = time.monotonic()
+    deadline = start + max(params["timeout"], 0)
+    result: dict = {"changed": False}
+    while True:
+        status, body = probe(params["url"], params["headers"])
+        result.update(status=status, elapsed=round(time.monotonic() - start, 2))
+        if status == 200:
+            module.exit_json(**result)
+        state = unit_state(module, unit) if unit else None
+        if state is not None:
+            result["unit_state"] = state
+        if module.check_mode:
+            result["msg"] = f"not ready in check mode (answer {status}); a real run would wait"
+            module.exit_json(**result)
+        if state in ("failed", "inactive", "deactivating"):
+            reason = f"the service {unit} is {state}: the node stopped while starting"
+            break
+        if time.monotonic() >= deadline:
+            reason = f"not ready after {params['timeout']}s"
+            break
+        time.sleep(params["interval"])
+    last = f"last answer from {params['url']}: {status} {body.strip()[:200]}"
+    tail = log_tail(module, params["log_file"], unit, params["log_lines"])
+    module.fail_json(msg=f"{reason}; {last}", log_tail=tail, **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""Keep every role's defaults/main.yml and meta/argument_specs.yml in sync.
+
+Checks, for each role under the given directory:
+- every variable in defaults/main.yml is documented in the role's argument_specs (with a
+  description and a type);
+- every documented option has a default somewhere (the role's defaults, or those of the shared
+  `common` role it depends on) or is marked required, or is declared without a default on purpose;
+- a documented literal default equals the value in defaults/main.yml;
+- public variables start with `idm_`; internal ones (roles' vars/) with `__idm_`.
+Exits non-zero and lists every problem.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SHARED_ROLE = "common"
+
+
+def load(path: Path) -> Any:
+    return yaml.safe_load(path.read_text()) if path.exists() else None
+
+
+def is_template(value: Any) -> bool:
+    """True when the value, or anything inside it, is a Jinja expression (resolved at run time)."""
+    if isinstance(value, dict):
+        return any(is_template(v) for v in value.values())
+    if isinstance(value, list):
+        return any(is_template(v) for v in value)
+    return isinstance(value, str) and "{{" in value
+
+
+def check_role(role: Path, shared_defaults: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    defaults = load(role / "defaults" / "main.yml") or {}
+    specs = load(role / "meta" / "argument_specs.yml")
+    if specs is None:
+        return [f"{role.name}: meta/argument_specs.yml is missing"]
+    options = specs.get("argument_specs", {}).get("main", {}).get("options") or {}
+    for name in defaults:
+        if not name.startswith("idm_"):
+            problems.append(f"{role.name}: default {name} does not start with idm_")
+        if name not in options:
+            problems.append(f"{role.name}: default {name} is not documented in argument_specs")
+    for name, spec in options.items():
+        if not spec.get("description"):
+            problems.append(f"{role.name}: option {name} has no description")
+        if not spec.get("type"):
+            problems.append(f"{role.name}: option {name} has no type")
+        has_default = name in defaults or name in shared_defaults
+        if not has_default and not spec.get("required") and "default" in spec:
+            problems.append(f"{role.name}: option {name} documents a default no defaults file sets")
+        literal = name in defaults and not is_template(defaults[name])
+        if literal and "default" in spec and spec["default"] != defaults[name]:
+            problems.append(
+                f"{role.name}: option {name} documents default {spec['default']!r} but "
+                f"defaults/main.yml sets {defaults[name]!r}"
+            )
+    for name in load(role / "vars" / "main.yml") or {}:
+        if not name.startswith("__idm_"):
+            problems.append(f"{role.name}: vars/main.yml variable {name} must start with __idm_")
+    return problems
+
+
+def main(roles_dir: str) -> int:
+    roles = sorted(p for p in Path(roles_dir).iterdir() if (p / "tasks").is_dir())
+    shared = load(Path(roles_dir) / SHARED_ROLE / "defaults" / "main.yml") or {}
+    problems = [problem for role in roles for problem in check_role(role, shared)]
+    for problem in problems:
+        print(problem)
+    print(f"argument specs: {len(roles)} roles checked, {len(problems)} problems")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "roles"))
