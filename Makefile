@@ -17,7 +17,8 @@ VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 STANDIN_ZIP := $(DIST_DIR)/openidm-standin-8.1.0.zip
 
 # Scenarios run by `make molecule`, in this order. Each is independent and shares the one image.
-SCENARIOS ?= harness default
+SCENARIOS ?= harness default invariants rolling_restart scale_out
+MOLECULE_JOBS ?= 2
 DEMO_SCENARIO ?= default
 
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
@@ -27,8 +28,8 @@ export IDM_TEST_IMAGE := idm-automation-test/debian12:current
 export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
 
-.PHONY: help host venv lock collection images standin lint unit molecule test test-quick demo \
-        demo-status clean distclean changelog
+.PHONY: help host venv lock collection images standin lint unit integration molecule test test-quick demo \
+        demo-status clean distclean changelog role-docs sanity importer matrix matrix-lock docs ee-context
 
 help:
 	@sed -n '2,6p' Makefile | sed 's/^# //'
@@ -71,30 +72,37 @@ lint: venv collection
 	ruff format --check .
 	ansible-lint --offline -q
 	$(VENV)/bin/python tests/lint/check_argument_specs.py roles
+	$(VENV)/bin/python tests/lint/role_readmes.py --check roles
 	antsibull-changelog lint
+	@$(MAKE) --no-print-directory sanity importer
 
 unit: venv collection
 	@$(VENV)/bin/python -m pytest -q tests/unit
 
+# Playbook runs against deliberately unreachable hosts: bad inventories fail before any change.
+integration: venv collection
+	@$(VENV)/bin/python -m pytest -q tests/integration
+
 molecule: venv collection images standin
-	@set -e; for s in $(SCENARIOS); do \
-	  echo "=== molecule scenario $$s"; \
-	  molecule test -s $$s; \
-	done
+	@scripts/run-scenarios -j $(MOLECULE_JOBS) $(SCENARIOS)
 
 test-quick: lint unit
 
-test: host lint unit molecule
+test: host lint unit integration matrix molecule
 
 demo: host venv collection images standin
 	molecule create -s $(DEMO_SCENARIO)
+	molecule prepare -s $(DEMO_SCENARIO)
 	molecule converge -s $(DEMO_SCENARIO)
 	@$(MAKE) --no-print-directory demo-status
 
+# The status table of the demo cluster (status.yml through the scenario's inventory).
 demo-status: venv collection
-	molecule converge -s $(DEMO_SCENARIO) -- --tags never 2>/dev/null >/dev/null || true
-	ANSIBLE_CONFIG=molecule/$(DEMO_SCENARIO)/ansible.cfg \
-	  ansible-playbook -i molecule/$(DEMO_SCENARIO)/demo-inventory.yml playbooks/status.yml
+	@set -o pipefail; molecule side-effect -s $(DEMO_SCENARIO) 2>&1 | sed -n '/TASK \[idm_automation.cluster.status : Cluster status\]/,/PLAY RECAP/p'
+
+# Role READMEs are generated from meta/argument_specs.yml.
+role-docs: venv
+	$(VENV)/bin/python tests/lint/role_readmes.py roles
 
 changelog: venv
 	antsibull-changelog lint
@@ -112,3 +120,179 @@ clean:
 
 distclean: clean
 	rm -rf $(VENV)
+
+# --- Ecosystem gates: ansible-test sanity, galaxy-importer, version matrix, docs site, EE ------
+# Everything below runs without containers and without Galaxy; packages come from the package
+# index like the venv's. Supported versions and the matrix: docs/compatibility.md.
+
+TARBALL := $(CURDIR)/$(CACHE)/build/idm_automation-cluster-$(VERSION).tar.gz
+# Python-ansible-core pairs that `make matrix` tests besides the main venv (Python 3.11 with the
+# ansible-core of requirements/dev.txt). Each gets a venv $(MATRIX_DIR)/<pair> pinned by
+# requirements/matrix-<pair>.txt (direct pins in the .in beside it; `make matrix-lock`). The venvs
+# live under .cache/, which yamllint, ruff, ansible-lint and the collection build all skip.
+MATRIX ?= 3.12-2.20 3.13-2.21
+MATRIX_DIR := $(CACHE)/venv-matrix
+MATRIX_STAMPS := $(foreach pair,$(MATRIX),$(MATRIX_DIR)/$(pair)/.stamp)
+DOCS_BUILD := $(CURDIR)/$(CACHE)/docs-build
+
+# The interpreter for the Python of $$pair (3.12 of 3.12-2.20): on PATH (a working pyenv shim
+# counts), else the newest matching pyenv build.
+define MATRIX_FIND_PYTHON
+py=$${pair%%-*}; \
+interp=$$( { python$$py -c 'import sys; print(sys.executable)' 2>/dev/null || \
+  ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/$$py.*/bin/python$$py 2>/dev/null | sort -V | tail -1; } ); \
+if [ -z "$$interp" ]; then \
+  echo "matrix: Python $$py not found; install it (e.g. pyenv install $$py) or put python$$py on PATH" >&2; \
+  exit 1; fi
+endef
+
+# ansible-test sanity on the built tarball, unpacked into a proper ansible_collections tree with
+# the galaxy.yml dependencies beside it (tests/sanity/tools/run). Python 3.11, no containers.
+sanity: venv collection
+	@tests/sanity/tools/run $(VENV) $(TARBALL) $(CURDIR)/$(CACHE)/sanity/main
+
+# galaxy-importer, the checker Galaxy runs on upload, on the built tarball (settings and why in
+# tests/galaxy-importer.cfg). Fails on any ERROR or WARNING line.
+importer: venv collection
+	@rm -rf $(CACHE)/importer && mkdir -p $(CACHE)/importer
+	@cd $(CACHE)/importer && status=0; \
+	GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/galaxy-importer.cfg \
+	  $(CURDIR)/$(VENV)/bin/python -m galaxy_importer.main $(TARBALL) >importer.log 2>&1 || status=$$?; \
+	grep -vE '^(Loading|Linting) ' importer.log; \
+	if [ $$status -ne 0 ] || grep -qE '^(ERROR|WARNING)' importer.log || \
+	   ! grep -q '^Importer processing completed successfully' importer.log; then \
+	  echo "importer: galaxy-importer reported problems (full log: $(CACHE)/importer/importer.log)"; \
+	  exit 1; fi
+
+$(MATRIX_DIR)/%/.stamp: requirements/matrix-%.txt
+	@pair=$*; $(MATRIX_FIND_PYTHON); \
+	test -x $(MATRIX_DIR)/$*/bin/python || $$interp -m venv $(MATRIX_DIR)/$*; \
+	$(MATRIX_DIR)/$*/bin/python -m pip install -q --upgrade pip; \
+	$(MATRIX_DIR)/$*/bin/python -m pip install -q -r requirements/matrix-$*.txt
+	@touch $@
+
+# Re-resolve the matrix venvs from requirements/matrix-*.in and pin the whole trees again.
+matrix-lock:
+	@set -e; for pair in $(MATRIX); do \
+	  $(MATRIX_FIND_PYTHON); \
+	  test -x $(MATRIX_DIR)/$$pair/bin/python || $$interp -m venv $(MATRIX_DIR)/$$pair; \
+	  $(MATRIX_DIR)/$$pair/bin/python -m pip install -q --upgrade pip; \
+	  $(MATRIX_DIR)/$$pair/bin/python -m pip install -q -r requirements/matrix-$$pair.in; \
+	  { echo "# Full pinned tree of $(MATRIX_DIR)/$$pair (generated by \`make matrix-lock\` from requirements/matrix-$$pair.in)."; \
+	    $(MATRIX_DIR)/$$pair/bin/python -m pip freeze --exclude-editable; } > requirements/matrix-$$pair.txt; \
+	  echo "requirements/matrix-$$pair.txt"; \
+	done
+
+# Unit tests of the plugins and ansible-test sanity with every Python/ansible-core pair; prints a
+# table (also in $(CACHE)/matrix/results.md) and fails when any cell fails.
+matrix: venv collection $(MATRIX_STAMPS)
+	@rm -rf $(CACHE)/matrix && mkdir -p $(CACHE)/matrix; rc=0; \
+	for pair in main $(MATRIX); do \
+	  venv=$(MATRIX_DIR)/$$pair; [ $$pair = main ] && venv=$(VENV); \
+	  py=$$($$venv/bin/python -c 'import platform; print(platform.python_version())'); \
+	  core=$$($$venv/bin/python -c 'from ansible.release import __version__; print(__version__)'); \
+	  echo "=== matrix: Python $$py, ansible-core $$core"; \
+	  log=$(CACHE)/matrix/$$pair; \
+	  if $$venv/bin/python -m pytest -q -p no:cacheprovider tests/unit/plugins >$$log-unit.log 2>&1; \
+	  then unit=pass; else unit=FAIL; rc=1; tail -30 $$log-unit.log; fi; \
+	  unit="$$unit ($$(grep -E '^[0-9]+ (passed|failed)|^=+ .*(passed|failed)' $$log-unit.log | tail -1 | tr -d '='| xargs))"; \
+	  if tests/sanity/tools/run $$venv $(TARBALL) $(CURDIR)/$(CACHE)/sanity/$$pair >$$log-sanity.log 2>&1; \
+	  then sanity=pass; else sanity=FAIL; rc=1; grep -E '^(ERROR|FATAL)' $$log-sanity.log | head -40; fi; \
+	  sanity="$$sanity ($$(grep -c '^Running sanity test' $$log-sanity.log) tests)"; \
+	  echo "| $$py | $$core | $$unit | $$sanity |" >> $(CACHE)/matrix/rows.md; \
+	done; \
+	{ echo "| Python | ansible-core | unit tests (tests/unit/plugins) | ansible-test sanity |"; \
+	  echo "|---|---|---|---|"; cat $(CACHE)/matrix/rows.md; } > $(CACHE)/matrix/results.md; \
+	cat $(CACHE)/matrix/results.md; exit $$rc
+
+# conf.py additions for an offline build: the generated pages refer to the Ansible docs (reference
+# pages, plugins of other collections). Instead of downloading the published inventories, write a
+# local one for exactly those references, each checked against what is installed and pointing at
+# its published page; a reference to anything that does not exist stays unresolved and, with -W,
+# fails the build.
+define DOCS_CONF_OFFLINE
+
+# --- appended by `make docs`: build offline ---------------------------------------------------
+def _idm_offline_inventory(base):
+    import importlib.util
+    import os
+    import re
+    import zlib
+
+    from docutils.nodes import make_id
+
+    here = os.path.dirname(os.path.abspath(base))
+    pages = {
+        "common_return_values": ("reference_appendices/common_return_values.html", "Return Values"),
+        "ansible_configuration_settings": ("reference_appendices/config.html", "Ansible Configuration Settings"),
+    }
+    refs, defined = set(), set()
+    for folder, _dirs, files in os.walk(os.path.join(here, "rst")):
+        for name in files:
+            if name.endswith(".rst"):
+                with open(os.path.join(folder, name), encoding="utf-8") as handle:
+                    text = handle.read()
+                for inner in re.findall(r":ref:`([^`]*)`", text):
+                    refs.add(inner[inner.rindex("<") + 1 : -1] if inner.endswith(">") else inner)
+                defined.update(re.findall(r"^\.\. _([^:\s]+):\s*\n", text, re.M))
+
+    def exists(namespace, collection, name, kind):
+        if (namespace, collection) == ("ansible", "builtin"):
+            spec = importlib.util.find_spec("ansible")
+            root = os.path.dirname(spec.origin)
+            folder = os.path.join(root, "modules") if kind == "module" else os.path.join(root, "plugins", kind)
+        else:
+            spec = importlib.util.find_spec(f"ansible_collections.{namespace}.{collection}")
+            if spec is None:
+                return False
+            root = list(spec.submodule_search_locations)[0]
+            folder = os.path.join(root, "roles" if kind == "role" else "plugins/" + ("modules" if kind == "module" else kind))
+        return any(os.path.exists(os.path.join(folder, name + ext)) for ext in ("", ".py", ".yml", ".yaml"))
+
+    lines = []
+    plugin = re.compile(r"ansible_collections\.(\w+)\.(\w+)\.(\w+)_(\w+?)(?:__\S+)?")
+    for label in sorted(refs - defined):
+        if label in pages:
+            lines.append(f"{label} std:label -1 {pages[label][0]} {pages[label][1]}")
+            continue
+        match = plugin.fullmatch(label)
+        if match and exists(*match.groups()):
+            namespace, collection, name, kind = match.groups()
+            uri = f"collections/{namespace}/{collection}/{name}_{kind}.html#{make_id(label)}"
+            lines.append(f"{label} std:label -1 {uri} {namespace}.{collection}.{name}")
+    path = os.path.join(here, "ansible_devel.inv")
+    with open(path, "wb") as handle:
+        handle.write(b"# Sphinx inventory version 2\n# Project: Ansible\n# Version: devel\n")
+        handle.write(b"# The remainder of this file is compressed using zlib.\n")
+        handle.write(zlib.compress("".join(line + "\n" for line in lines).encode()))
+    return path
+
+
+intersphinx_mapping = {
+    "ansible_devel": (intersphinx_mapping["ansible_devel"][0], _idm_offline_inventory(__file__)),
+}
+endef
+export DOCS_CONF_OFFLINE
+
+# HTML docs site of the collection with antsibull-docs (plugins and roles from the installed
+# collection), built offline; warnings fail it. Output: .cache/docs-build/build/html.
+docs: venv collection
+	@rm -rf $(DOCS_BUILD) && mkdir -p $(DOCS_BUILD) && chmod 700 $(DOCS_BUILD)
+	@antsibull-docs sphinx-init --use-current --fail-on-error --dest-dir $(DOCS_BUILD) \
+	  --project idm_automation.cluster --copyright "idm_automation maintainers" \
+	  --title "idm_automation.cluster" --html-short-title "idm_automation.cluster" \
+	  idm_automation.cluster >/dev/null
+	@printf '%s\n' "$$DOCS_CONF_OFFLINE" >> $(DOCS_BUILD)/conf.py
+	@sed -i 's/^Welcome to my Ansible collection documentation$$/idm_automation.cluster/' \
+	  $(DOCS_BUILD)/rst/index.rst
+	@cd $(DOCS_BUILD) && ./build.sh >build.log 2>&1 || { cat build.log; exit 1; }
+	@grep -E 'WARNING|ERROR' $(DOCS_BUILD)/build.log || true
+	@echo "docs: $(DOCS_BUILD)/build/html/index.html"
+
+# Build context of the execution environment (execution-environment.yml, ansible-builder v3):
+# Containerfile and everything it copies, in .cache/ee-context. Building the image needs a
+# container registry for the base image and Galaxy for the dependencies; this checks the definition.
+ee-context: venv collection
+	@rm -rf $(CACHE)/ee-context
+	@ansible-builder create -f execution-environment.yml -c $(CACHE)/ee-context --output-filename Containerfile
+	@$(VENV)/bin/python $(CACHE)/ee-context/_build/scripts/introspect.py introspect $(COLLECTIONS_DIR)
