@@ -12,13 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "idm_standin" / "openidm" / "bin"))
 
-from standin_harness import (
-    Node,
-    PostgresServer,
-    build_zip,
-    extract,
-    find_pg_bindir,
-)
+from standin_harness import Node, build_zip, extract
 
 
 @pytest.fixture(scope="session")
@@ -38,19 +32,12 @@ def scripts(dist) -> Path:
 
 
 @pytest.fixture(scope="session")
-def pg(scripts):
-    bindir = find_pg_bindir()
-    if bindir is None:
-        pytest.skip("no PostgreSQL binaries (initdb, pg_ctl) on PATH or in /usr/lib/postgresql")
-    server = PostgresServer(bindir)
-    try:
-        server.start()
-        # The vendor-style script creates the openidm role (and database) once per server.
-        result = server.psql(scripts / "createuser.pgsql", "postgres", user="postgres")
-        assert result.returncode == 0, result.stderr
-        yield server
-    finally:
-        server.stop()
+def pg(pg_server, scripts):
+    """The session's PostgreSQL server (tests/unit/conftest.py) with the openidm role and
+    database, created by the vendor-style script once per server."""
+    result = pg_server.psql(scripts / "createuser.pgsql", "postgres", user="postgres")
+    assert result.returncode == 0, result.stderr
+    return pg_server
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,383 @@
+"""repository_schema against a real PostgreSQL: the DDL once, in order, in one transaction, under
+an advisory lock; never dropped or re-created; clear failures. No mocks: each test runs the module
+as its own process (see conftest.py) against a fresh database owned by the module's login role."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import time
+
+import psycopg
+import pytest
+
+COMMENT_PREFIX = "idm_automation.cluster DDL "
+APP_NAME = "idm_automation.cluster repository_schema"
+LOCK_KEY = 7170111100  # the module's default lock_key
+
+# Three scripts in the shape of the product's DDL: plain CREATE, several statements each. Each
+# appends its name to openidm.ddl_log, so the order in which they ran is recorded.
+MAIN = {
+    "name": "openidm.pgsql",
+    "content": """-- repository tables
+CREATE SCHEMA openidm;
+CREATE TABLE openidm.ddl_log (n SERIAL PRIMARY KEY, script TEXT NOT NULL);
+CREATE TABLE openidm.configobjects (
+  id BIGSERIAL PRIMARY KEY,
+  objectid VARCHAR(255) NOT NULL UNIQUE,
+  fullobject JSONB
+);
+INSERT INTO openidm.ddl_log (script) VALUES ('openidm.pgsql');
+""",
+}
+AUDIT = {
+    "name": "audit.pgsql",
+    "content": """CREATE TABLE openidm.auditaccess (id BIGSERIAL PRIMARY KEY, entry JSONB);
+INSERT INTO openidm.ddl_log (script) VALUES ('audit.pgsql');
+""",
+}
+FLOWABLE = {
+    "name": "flowable.postgres.all.create.sql",
+    "content": """CREATE TABLE openidm.act_ge_property (name VARCHAR(64) PRIMARY KEY, value TEXT);
+INSERT INTO openidm.act_ge_property VALUES ('schema.version', '7.1.0');
+INSERT INTO openidm.ddl_log (script) VALUES ('flowable.postgres.all.create.sql');
+""",
+}
+SCRIPTS = [MAIN, AUDIT, FLOWABLE]
+
+
+@pytest.fixture
+def schema_args(schema_owner, empty_db):
+    """Module arguments for the test's database, logged in as the owner role."""
+
+    def args(scripts=None, **extra):
+        return {
+            "login_host": schema_owner.host,
+            "login_port": schema_owner.port,
+            "login_user": schema_owner.user,
+            "login_password": schema_owner.password,
+            "login_db": empty_db,
+            "scripts": SCRIPTS if scripts is None else scripts,
+            "connect_timeout": 5,
+            **extra,
+        }
+
+    return args
+
+
+@pytest.fixture
+def db(pg_server, empty_db):
+    """Queries against the test's database, as the superuser."""
+
+    class Database:
+        name = empty_db
+
+        def query(self, sql: str, params=None) -> list[tuple]:
+            return pg_server.query(empty_db, sql, params)
+
+        def schema_exists(self) -> bool:
+            return bool(self.query("SELECT 1 FROM pg_namespace WHERE nspname = 'openidm'"))
+
+        def user_tables(self) -> list[str]:
+            return [
+                f"{schema}.{table}"
+                for schema, table in self.query(
+                    "SELECT table_schema, table_name FROM information_schema.tables "
+                    "WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+                )
+            ]
+
+        def ddl_log(self) -> list[str]:
+            return [row[0] for row in self.query("SELECT script FROM openidm.ddl_log ORDER BY n")]
+
+        def comment(self) -> str | None:
+            rows = self.query(
+                "SELECT obj_description(oid, 'pg_namespace') FROM pg_namespace "
+                "WHERE nspname = 'openidm'"
+            )
+            return rows[0][0] if rows else None
+
+        def oids(self) -> dict[str, int]:
+            return dict(
+                self.query(
+                    "SELECT c.relname, c.oid::bigint FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'openidm'"
+                )
+            )
+
+    return Database()
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def recorded_comment(comment: str | None) -> dict[str, str]:
+    assert comment and comment.startswith(COMMENT_PREFIX), comment
+    return json.loads(comment[len(COMMENT_PREFIX) :])
+
+
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+def advisory_waiters(db) -> list[int]:
+    """PIDs of the module's backends waiting for an advisory lock in the test's database."""
+    rows = db.query(
+        "SELECT pid FROM pg_stat_activity WHERE datname = %s AND application_name = %s "
+        "AND wait_event_type = 'Lock' AND wait_event = 'advisory'",
+        (db.name, APP_NAME),
+    )
+    return [row[0] for row in rows]
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# --- Creating the schema --------------------------------------------------------------------------
+
+
+def test_applies_the_scripts_in_order_once_and_records_their_checksums(run_module, schema_args, db):
+    result = run_module("repository_schema", schema_args())
+    assert not result.get("failed"), result
+    assert result["changed"] is True
+    assert result["applied"] == [s["name"] for s in SCRIPTS]
+    assert result["differs"] == []
+    assert db.ddl_log() == [s["name"] for s in SCRIPTS]  # ran in the given order
+    expected = {s["name"]: sha256(s["content"]) for s in SCRIPTS}
+    assert recorded_comment(db.comment()) == expected
+    assert result["recorded"] == expected
+    # Owned by the login role, as IDM expects of its repository user.
+    owner = db.query("SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'openidm'")
+    assert owner == [(schema_args()["login_user"],)]
+
+    again = run_module("repository_schema", schema_args())
+    assert not again.get("failed"), again
+    assert again["changed"] is False
+    assert again["applied"] == []
+    assert again["differs"] == []
+    assert again["recorded"] == expected
+    assert db.ddl_log() == [s["name"] for s in SCRIPTS]  # nothing ran a second time
+
+
+def test_a_failing_script_rolls_back_everything(run_module, schema_args, db):
+    broken = {
+        "name": "audit.pgsql",
+        "content": "CREATE TABLE openidm.auditaccess (id BIGSERIAL PRIMARY KEY);\n"
+        "SELECT no_such_function();\n",
+    }
+    result = run_module("repository_schema", schema_args([MAIN, broken, FLOWABLE]))
+    assert result.get("failed") is True, result
+    assert "audit.pgsql failed" in result["msg"]
+    assert "no_such_function" in result["msg"]
+    assert "rolled back" in result["msg"]
+    # Transactional DDL: nothing of the first script (nor of the second's first statement) is left.
+    assert not db.schema_exists()
+    assert db.user_tables() == []
+    # So the corrected scripts apply cleanly (the plain CREATEs would fail on any leftover).
+    fixed = run_module("repository_schema", schema_args())
+    assert fixed["changed"] is True, fixed
+    assert db.ddl_log() == [s["name"] for s in SCRIPTS]
+
+
+def test_a_connection_lost_half_way_leaves_nothing_and_fails_clearly(
+    start_module, schema_args, db, pg_server
+):
+    """The repository goes away in the middle of the DDL (here: its backend is terminated while
+    the second script runs): the module fails with a message naming the repository, and nothing
+    of the first script is left behind."""
+    slow = {
+        "name": "audit.pgsql",
+        "content": "CREATE TABLE openidm.auditaccess (id BIGSERIAL PRIMARY KEY);\n"
+        "SELECT pg_sleep(30);\n",
+    }
+    module = start_module("repository_schema", schema_args([MAIN, slow]))
+
+    def sleeping_backend():
+        rows = db.query(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND application_name = %s "
+            "AND wait_event = 'PgSleep'",
+            (db.name, APP_NAME),
+        )
+        return rows[0][0] if rows else None
+
+    pid = wait_until(sleeping_backend, 30, "the module's backend to run the second script")
+    db.query("SELECT pg_terminate_backend(%s)", (pid,))
+    module.process.wait(timeout=60)
+    # Nothing was committed: no schema, no table of the first script.
+    assert not db.schema_exists()
+    assert db.user_tables() == []
+    # A clean failure (JSON, not a traceback) that names the repository and the script.
+    result = module.result(timeout=10)
+    assert result.get("failed") is True, result
+    assert f"{schema_args()['login_host']}:{schema_args()['login_port']}" in result["msg"], result
+    assert "audit.pgsql" in result["msg"], result
+
+
+def test_two_runs_at_once_apply_the_ddl_once(start_module, schema_args, db, pg_server):
+    """Both runs wait on the advisory lock (held here by the test until both wait); the one that
+    gets it applies the DDL while the other keeps waiting, then finds the schema."""
+    slow_main = {**MAIN, "content": MAIN["content"] + "SELECT pg_sleep(2);\n"}
+    scripts = [slow_main, AUDIT, FLOWABLE]
+    holder = psycopg.connect(
+        host=str(pg_server.sock), port=pg_server.port, user="postgres", dbname=db.name,
+        autocommit=True,
+    )  # fmt: skip
+    try:
+        holder.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+        runs = [start_module("repository_schema", schema_args(scripts)) for _ in range(2)]
+        wait_until(lambda: len(advisory_waiters(db)) == 2, 60, "both runs to wait on the lock")
+        holder.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
+        # One applies (sleeping inside its transaction), the other still waits on the lock.
+        wait_until(lambda: len(advisory_waiters(db)) == 1, 10, "one run to take the lock")
+        assert len(advisory_waiters(db)) == 1
+    finally:
+        holder.close()
+    results = [run.result(timeout=120) for run in runs]
+    assert [r.get("failed", False) for r in results] == [False, False], results
+    assert sorted(r["changed"] for r in results) == [False, True], results
+    winner = next(r for r in results if r["changed"])
+    loser = next(r for r in results if not r["changed"])
+    assert winner["applied"] == [s["name"] for s in scripts]
+    assert loser["applied"] == []
+    assert loser["differs"] == []
+    # The DDL objects exist once: every script ran exactly once.
+    assert db.ddl_log() == [s["name"] for s in scripts]
+    assert db.query("SELECT count(*) FROM pg_namespace WHERE nspname = 'openidm'") == [(1,)]
+
+
+def test_a_lock_held_too_long_fails_cleanly(run_module, schema_args, db, pg_server):
+    holder = psycopg.connect(
+        host=str(pg_server.sock), port=pg_server.port, user="postgres", dbname=db.name,
+        autocommit=True,
+    )  # fmt: skip
+    try:
+        holder.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
+        started = time.monotonic()
+        result = run_module("repository_schema", schema_args(lock_timeout=1))
+        assert time.monotonic() - started < 30
+    finally:
+        holder.close()
+    assert result.get("failed") is True, result
+    assert "lock timeout" in result["msg"], result
+    assert "rolled back" in result["msg"], result
+    assert not db.schema_exists()
+
+
+# --- An existing schema ---------------------------------------------------------------------------
+
+
+def test_changed_scripts_are_reported_never_reapplied(run_module, schema_args, db):
+    assert run_module("repository_schema", schema_args())["changed"] is True
+    db.query(
+        "INSERT INTO openidm.configobjects (objectid, fullobject) VALUES ('sync', '{\"a\": 1}')"
+    )
+    oids = db.oids()
+    comment = db.comment()
+
+    newer_audit = {
+        **AUDIT,
+        "content": AUDIT["content"] + "ALTER TABLE openidm.auditaccess ADD COLUMN node TEXT;\n",
+    }
+    result = run_module("repository_schema", schema_args([MAIN, newer_audit, FLOWABLE]))
+    assert not result.get("failed"), result
+    assert result["changed"] is False
+    assert result["applied"] == []
+    assert result["differs"] == ["audit.pgsql"]
+    warnings = result.get("warnings", [])
+    assert any("audit.pgsql" in str(w) for w in warnings), result
+    # Nothing dropped, truncated, re-created or altered.
+    assert db.query("SELECT objectid, fullobject FROM openidm.configobjects") == [
+        ("sync", {"a": 1})
+    ]
+    assert db.oids() == oids
+    assert db.comment() == comment
+    assert "node" not in [
+        row[0]
+        for row in db.query(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_schema = 'openidm' AND table_name = 'auditaccess'"
+        )
+    ]
+    assert db.ddl_log() == [s["name"] for s in SCRIPTS]
+
+
+def test_create_false_refuses_an_absent_schema(run_module, schema_args, db):
+    result = run_module("repository_schema", schema_args(create=False))
+    assert result.get("failed") is True, result
+    assert "has no IDM schema" in result["msg"]
+    assert "openidm.configobjects is missing" in result["msg"]
+    assert "rolled back" in result["msg"]
+    assert not db.schema_exists()
+    assert db.user_tables() == []
+
+
+def test_create_false_accepts_an_existing_schema(run_module, schema_args, db):
+    assert run_module("repository_schema", schema_args())["changed"] is True
+    result = run_module("repository_schema", schema_args(create=False))
+    assert not result.get("failed"), result
+    assert result["changed"] is False
+
+
+def test_check_mode_reports_the_change_and_makes_none(run_module, schema_args, db):
+    result = run_module("repository_schema", schema_args(), check_mode=True)
+    assert not result.get("failed"), result
+    assert result["changed"] is True
+    assert result["applied"] == [s["name"] for s in SCRIPTS]
+    assert not db.schema_exists()
+    assert db.user_tables() == []
+
+
+def test_check_mode_on_an_existing_schema_reports_no_change(run_module, schema_args, db):
+    run_module("repository_schema", schema_args())
+    result = run_module("repository_schema", schema_args(), check_mode=True)
+    assert not result.get("failed"), result
+    assert result["changed"] is False
+    assert result["applied"] == []
+
+
+# --- Unreachable or refusing repository -----------------------------------------------------------
+
+
+def test_an_unreachable_server_fails_naming_it(run_module, schema_args, db):
+    port = closed_port()
+    result = run_module("repository_schema", schema_args(login_port=port))
+    assert result.get("failed") is True, result
+    assert "unreachable" in result["msg"]
+    assert f"127.0.0.1:{port}" in result["msg"]
+    assert "nothing was changed" in result["msg"]
+    assert not db.schema_exists()
+
+
+def test_a_wrong_password_fails_clearly_without_printing_it(run_module, schema_args, db):
+    wrong = "Wrong-Password-5b0e31"
+    result = run_module("repository_schema", schema_args(login_password=wrong))
+    assert result.get("failed") is True, result
+    assert "password authentication failed" in result["msg"], result
+    assert schema_args()["login_user"] in result["msg"]
+    assert "pg_hba.conf" in result["msg"]  # the fix
+    assert wrong not in result["_stdout"] + result["_stderr"]
+    assert not db.schema_exists()
+
+
+def test_a_script_without_content_is_refused_before_connecting(run_module, schema_args, db):
+    result = run_module("repository_schema", schema_args([MAIN, {"name": "audit.pgsql"}]))
+    assert result.get("failed") is True, result
+    assert "scripts[1]" in result["msg"]
+    assert not db.schema_exists()
+
+
+def test_the_password_is_never_echoed(run_module, schema_args, schema_owner):
+    result = run_module("repository_schema", schema_args())
+    assert schema_owner.password not in result["_stdout"] + result["_stderr"]
