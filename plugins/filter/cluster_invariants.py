@@ -230,13 +230,17 @@ Violation = dict[str, object]
 _MISSING = object()
 
 
+# type() first in the two predicates below: an exact type test is the fast path for the common
+# case (they run for every field of every host); subclasses (Ansible's tagged values) still pass
+# through isinstance(). pylint's unidiomatic-typecheck does not apply to a fast path.
 def _is_mapping(value: object) -> bool:
-    return type(value) is dict or isinstance(value, Mapping)
+    return type(value) is dict or isinstance(value, Mapping)  # pylint: disable=unidiomatic-typecheck
 
 
 def _is_int(value: object) -> bool:
-    # type() first: the common case is fast; subclasses (Ansible's tagged ints) still pass
-    return type(value) is int or (isinstance(value, int) and not isinstance(value, bool))
+    return type(value) is int or (  # pylint: disable=unidiomatic-typecheck
+        isinstance(value, int) and not isinstance(value, bool)
+    )
 
 
 def _is_positive_int(value: object) -> bool:
@@ -384,9 +388,9 @@ def _valid(
 ) -> dict[str, object]:
     """The checked fields that are well typed; one violation lists all the others."""
     get = section.get
-    valid = {key: value for key, ok, _ in checks if ok(value := get(key, _MISSING))}
+    valid = {key: value for key, ok, _text in checks if ok(value := get(key, _MISSING))}
     if len(valid) < len(checks):
-        failed = [(key, get(key, _MISSING), text) for key, _, text in checks if key not in valid]
+        failed = [(key, get(key, _MISSING), text) for key, _ok, text in checks if key not in valid]
         _report_fields(ctx, rule, host, path, failed)
     return valid
 
@@ -400,8 +404,8 @@ def _report_fields(
         else f"{path}.{key} must be {expected} (got {_show(value)})"
         for key, value, expected in failed
     ]
-    missing_only = all(value is _MISSING for _, value, _ in failed)
-    fix = _field_fix([f"{path}.{key}" for key, _, _ in failed], missing_only)
+    missing_only = all(value is _MISSING for _key, value, _expected in failed)
+    fix = _field_fix([f"{path}.{key}" for key, _value, _expected in failed], missing_only)
     ctx.problem(rule, host, "; ".join(problems), fix)
 
 
@@ -763,7 +767,7 @@ def _secrets_paths(
         checks.append(("secrets_json_src", _is_optional_text, "a non-empty string or null"))
     valid = _valid(ctx, "one-keystore", host, "secrets", secrets, checks)
     if len(valid) == len(checks):
-        paths[mode][host] = tuple(valid[key] for key, _, _ in checks)
+        paths[mode][host] = tuple(valid[key] for key, _ok, _text in checks)
 
 
 def _show_all(values: tuple[object, ...]) -> str:
@@ -1017,7 +1021,7 @@ def _machine_clashes(
             if owner != host:
                 sharing.setdefault((key, port), [owner]).append(host)
     clashes: dict[tuple[str, ...], list[int]] = {}
-    for (_, port), hosts in sharing.items():
+    for (_machine, port), hosts in sharing.items():
         clashes.setdefault(tuple(sorted(hosts)), []).append(port)
     for hosts, ports in clashes.items():
         listed = ", ".join(str(port) for port in sorted(ports))
@@ -1054,7 +1058,7 @@ def _is_ip(name: str) -> bool:
 def covers(names: Iterable[str], public: str) -> bool:
     """True when a certificate with these names is valid for the host name ``public``."""
     target = _host_key(public)
-    label, _, parent = target.partition(".")
+    label, _dot, parent = target.partition(".")
     for name in names:
         key = _host_key(name)
         if key == target:
@@ -1082,7 +1086,8 @@ def _rule_tls_names(ctx: _Context) -> None:
             continue
         known = True
         _tls_verdict(ctx, host, str(valid["public_hostname"]), live, planned)  # type: ignore[arg-type]
-    if unknown and not known:
+    # Only when nodes were inspected: before a first deployment nothing can be known yet.
+    if unknown and not known and ctx.facts:
         message = (
             f"the certificate names of {name_list(unknown)} are unknown, so nothing checks that "
             "they cover the host name clients use (TLS requests with another host name get 400)"

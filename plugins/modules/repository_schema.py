@@ -128,6 +128,7 @@ differs:
   returned: always
 """
 
+import contextlib
 import hashlib
 import json
 import traceback
@@ -286,13 +287,18 @@ def main() -> None:
     try:
         result = run(module, connection)
     except (RuntimeError, pg_driver.Error) as error:
-        connection.rollback()
+        lost = bool(getattr(connection, "closed", False))
+        with contextlib.suppress(pg_driver.Error):
+            connection.rollback()
+        how = "the connection was lost before the commit, so PostgreSQL " if lost else "it was "
         module.fail_json(
             msg=f"Creating the repository schema at {where} failed: {str(error).strip()}. "
-            "The transaction was rolled back; the database is as it was before."
+            f"The transaction was not committed: {how}rolled back, nothing was applied and the "
+            "database is as it was before."
         )
     finally:
-        connection.close()
+        with contextlib.suppress(pg_driver.Error):
+            connection.close()
     module.exit_json(**result)
 
 

@@ -90,7 +90,6 @@ log_tail:
   returned: failure
 """
 
-import subprocess
 import time
 import urllib.error
 from collections import deque
@@ -129,17 +128,19 @@ def log_tail(
         except OSError as error:
             tail.append(f"{log_file}: not readable ({error.strerror})")
     if unit:
+        # coreutils' timeout bounds the read to 10 seconds (run_command has no time limit)
+        command = ["timeout", "10", "journalctl", "-u", unit, "-n", str(lines), "--no-pager"]
         try:
-            journal = subprocess.run(
-                ["journalctl", "-u", unit, "-n", str(lines), "--no-pager", "-o", "cat"],
-                capture_output=True,
-                text=True,
-                timeout=10,
-                check=False,
-            ).stdout
-            tail += [f"journal: {line}" for line in journal.splitlines()]
-        except (OSError, subprocess.SubprocessError) as error:
-            tail.append(f"journal: not readable ({error})")
+            rc, journal, err = module.run_command(
+                [*command, "-o", "cat"], errors="surrogate_then_replace", handle_exceptions=False
+            )
+        except OSError as error:
+            rc, journal, err = -1, "", str(error)
+        tail += [f"journal: {line}" for line in journal.splitlines()]
+        if rc == 124:
+            tail.append("journal: not readable (journalctl timed out after 10 seconds)")
+        elif rc != 0 and not journal:
+            tail.append(f"journal: not readable ({err.strip() or f'exit code {rc}'})")
     return tail
 
 

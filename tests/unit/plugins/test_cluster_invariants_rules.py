@@ -411,7 +411,15 @@ CASES: list[tuple[str, Callable[[Desc], None], set[tuple[str, str, tuple[str, ..
         ),
         set(),
     ),
-    ("8-all-unknown-is-warning", on_all("tls", certificate_names=None), {("tls-names", W, ALL3)}),
+    (
+        "8-all-unknown-on-inspected-nodes-is-warning",
+        chain(
+            on_all("tls", certificate_names=None),
+            *(fact(h, certificate_names=None) for h in ALL3),
+        ),
+        {("tls-names", W, ALL3)},
+    ),
+    ("8-all-unknown-before-any-deployment", on_all("tls", certificate_names=None), set()),
     ("8-pass-some-unknown", on("idm2", "tls", certificate_names=None), set()),
     (
         "8-live-wrong-planned-right-is-warning",

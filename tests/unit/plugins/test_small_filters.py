@@ -1,0 +1,120 @@
+"""listener_defaults, format_violation and cluster_status: the filters behind the roles' output."""
+
+from __future__ import annotations
+
+import pytest
+from ansible.errors import AnsibleFilterError
+from ansible_collections.idm_automation.cluster.plugins.filter.cluster_status import cluster_status
+from ansible_collections.idm_automation.cluster.plugins.filter.format_violation import (
+    format_violation,
+)
+from ansible_collections.idm_automation.cluster.plugins.filter.listeners import listener_defaults
+
+
+def test_listener_defaults_fill_every_field_and_cast_the_port() -> None:
+    result = listener_defaults(
+        [{"name": "http", "port": "8080"}, {"name": "tls", "port": 8443, "secure": True}]
+    )
+    assert result == [
+        {"name": "http", "port": 8080, "enabled": True, "secure": False, "mutual_auth": False,
+         "ssl_cert_alias": "openidm-localhost"},
+        {"name": "tls", "port": 8443, "enabled": True, "secure": True, "mutual_auth": False,
+         "ssl_cert_alias": "openidm-localhost"},
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("listeners", "message"),
+    [
+        ([{"port": 1}], "needs at least 'name' and 'port'"),
+        ([{"name": "a b", "port": 1}], "must be letters"),
+        ([{"name": "x", "port": 1}, {"name": "x", "port": 2}], "used twice"),
+        ([{"name": "x", "port": "eighty"}], "is not a number"),
+    ],
+)
+def test_listener_defaults_refuse_bad_listeners(listeners: list, message: str) -> None:
+    with pytest.raises(AnsibleFilterError, match=message):
+        listener_defaults(listeners)
+
+
+def test_format_violation_names_rule_message_and_fix() -> None:
+    line = format_violation(
+        {"rule": "node-id", "number": 1, "severity": "error", "hosts": ["idm1", "idm2"],
+         "message": "idm1, idm2: node ID node1 is used twice", "fix": "Give each node its own ID."}
+    )  # fmt: skip
+    assert line == (
+        "[error rule 1 node-id] idm1, idm2: node ID node1 is used twice "
+        "Fix: Give each node its own ID."
+    )
+    assert format_violation({"message": "m"}) == "[error rule ? ?] m"
+
+
+def _gathered(**overrides: object) -> dict:
+    gathered: dict = {
+        "nodes": {
+            "idm1": {"node_id": "idm1", "service": "active", "ready": True, "version": "8.1.0"},
+            "idm2": {"node_id": "node-two", "service": "active", "ready": True, "version": "8.1.0"},
+        },
+        "cluster": [
+            {"instanceId": "idm1", "state": "running"},
+            {"instanceId": "node-two", "state": "running"},
+        ],
+        "checkins": {"idm1": 0.42, "node-two": 1.04},
+        "loadbalancers": {"lb1": {"idm1": "UP", "idm2": "UP"}},
+    }
+    gathered.update(overrides)
+    return gathered
+
+
+def test_cluster_status_healthy_table() -> None:
+    status = cluster_status(_gathered())
+    assert status["healthy"] is True
+    assert status["problems"] == []
+    header, first, second = status["table"]
+    assert header.split() == ["NODE", "NODE", "ID", "SERVICE", "READY", "CLUSTER", "CHECK-IN",
+                              "VERSION", "LOAD", "BALANCER"]  # fmt: skip
+    assert first.split() == [
+        "idm1",
+        "idm1",
+        "active",
+        "yes",
+        "running",
+        "0.4s",
+        "ago",
+        "8.1.0",
+        "lb1:UP",
+    ]
+    assert "node-two" in second
+    assert len({len(line) for line in status["table"][:1]}) == 1
+
+
+def test_cluster_status_names_every_problem() -> None:
+    gathered = _gathered(
+        nodes={
+            "idm1": {"node_id": "idm1", "service": "active", "ready": True, "version": "8.1.0"},
+            "idm2": {"node_id": "node-two", "service": "failed", "ready": False, "version": None},
+        },
+        cluster=[
+            {"instanceId": "idm1", "state": "running"},
+            {"instanceId": "node-two", "state": "processing-down"},
+            {"instanceId": "stranger", "state": "running"},
+        ],
+        loadbalancers={"lb1": {"idm1": "UP", "idm2": "DOWN"}},
+    )
+    status = cluster_status(gathered)
+    assert status["healthy"] is False
+    assert status["problems"] == [
+        "idm2 (node-two): service is failed",
+        "idm2 (node-two): not ready",
+        "idm2 (node-two): cluster state is processing-down",
+        "idm2 (node-two): DOWN in load balancer lb1",
+        "instance stranger is running in the cluster but is not in the inventory",
+    ]
+
+
+def test_cluster_status_without_cluster_endpoint_is_unhealthy() -> None:
+    status = cluster_status(_gathered(cluster=None, checkins={}, loadbalancers={}))
+    assert status["healthy"] is False
+    assert status["problems"] == ["no node answered the cluster endpoint"]
+    assert status["rows"][0]["cluster_state"] == "absent"
+    assert status["rows"][0]["checkin_age"] is None
