@@ -17,7 +17,7 @@ VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 STANDIN_ZIP := $(DIST_DIR)/openidm-standin-8.1.0.zip
 
 # Scenarios run by `make molecule`, in this order. Each is independent and shares the one image.
-SCENARIOS ?= harness default invariants rolling_restart scale_out
+SCENARIOS ?= harness default invariants rolling_restart scale_out faults
 MOLECULE_JOBS ?= 2
 DEMO_SCENARIO ?= default
 
@@ -29,7 +29,7 @@ export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
 
 .PHONY: help host venv lock collection images standin lint unit integration molecule test test-quick demo \
-        demo-status clean distclean changelog role-docs sanity importer matrix matrix-lock docs ee-context
+        demo-status clean distclean changelog role-docs bench bench-quick sanity importer matrix matrix-lock docs ee-context
 
 help:
 	@sed -n '2,6p' Makefile | sed 's/^# //'
@@ -98,7 +98,15 @@ demo: host venv collection images standin
 
 # The status table of the demo cluster (status.yml through the scenario's inventory).
 demo-status: venv collection
-	@set -o pipefail; molecule side-effect -s $(DEMO_SCENARIO) 2>&1 | sed -n '/TASK \[idm_automation.cluster.status : Cluster status\]/,/PLAY RECAP/p'
+	@set -o pipefail; molecule side-effect -s $(DEMO_SCENARIO) 2>&1 \
+	  | sed -n '/TASK \[idm_automation.cluster.status : Cluster status\]/,/^TASK/{/^TASK \[idm_automation.cluster.status : Cluster status as/!p}; /: FAILED!/,/^PLAY RECAP/p'
+
+# Benchmarks (bench/run.py): JSON on stdout and in bench/results/latest.json. Never part of make test.
+bench: host venv collection images standin
+	@$(VENV)/bin/python bench/run.py $(BENCH_ARGS)
+
+bench-quick: host venv collection images standin
+	@$(VENV)/bin/python bench/run.py --quick
 
 # Role READMEs are generated from meta/argument_specs.yml.
 role-docs: venv
