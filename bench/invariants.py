@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SHA = {key: ch * 64 for key, ch in (("datasource", "a"), ("ks", "b"), ("ts", "c"), ("sj", "d"))}
 
 
 def load_filter() -> tuple[Callable[[object], list[dict[str, Any]]], Path]:
@@ -40,76 +39,24 @@ def load_filter() -> tuple[Callable[[object], list[dict[str, Any]]], Path]:
     module = importlib.import_module(
         "ansible_collections.idm_automation.cluster.plugins.filter.cluster_invariants"
     )
+    # The synthetic clusters come from the unit tests' builders (tests/unit/plugins).
+    sys.path.insert(0, str(REPO_ROOT / "tests" / "unit" / "plugins"))
     return module.cluster_invariants, base
 
 
-def node(index: int) -> dict[str, Any]:
-    host = f"idm{index + 1}"
-    return {
-        "node_id": f"node{index + 1}",
-        "node_id_source": "boot_properties",
-        "jvm_options": ["-Xms2048m", "-Xmx2048m"],
-        "machine": f"10.{index // 62500}.{index // 250 % 250}.{index % 250 + 1}",
-        "version": "8.1.0",
-        "cluster": {
-            "enabled": True,
-            "instanceTimeout": 30000,
-            "instanceRecoveryTimeout": 30000,
-            "instanceCheckInInterval": 5000,
-            "instanceCheckInOffset": 0,
-        },
-        "repository": {
-            "host": "pg1",
-            "port": 5432,
-            "database": "openidm",
-            "user": "openidm",
-            "datasource_sha256": SHA["datasource"],
-        },
-        "ports": {"http": 8080, "https": 8443, "mutualauth": 8444},
-        "listeners": [
-            {"name": "http", "port": 8080, "secure": False, "enabled": True},
-            {"name": "https", "port": 8443, "secure": True, "enabled": True},
-            {"name": "mutualauth", "port": 8444, "secure": True, "enabled": True},
-        ],
-        "secrets": {"mode": "bootstrap", "keystore_src": None, "truststore_src": None},
-        "tls": {
-            "public_hostname": "idm.example.com",
-            "certificate_names": ["idm.example.com", f"{host}.example.com"],
-            "clients_use_tls": True,
-        },
-        "config": {"repo_enabled": True, "fileinstall_enabled": False},
-        "scheduler": {
-            "execute_persistent": True,
-            "schedules": [{"name": "reconcile", "enabled": True, "persisted": True}],
-        },
-        "standby": False,
-    }
-
-
 def cluster(size: int) -> dict[str, Any]:
-    """A valid cluster of ``size`` nodes with facts from every node and two load balancers."""
-    nodes = {f"idm{i + 1}": node(i) for i in range(size)}
-    facts = {
-        host: {
-            "keystore_sha256": SHA["ks"],
-            "truststore_sha256": SHA["ts"],
-            "secrets_json_sha256": SHA["sj"],
-            "datasource_sha256": SHA["datasource"],
-            "node_id": spec["node_id"],
-            "certificate_names": ["idm.example.com"],
+    """A valid cluster of ``size`` nodes with facts from every node, a standalone instance on
+    another repository and two load balancers: the unit tests' factory, made larger."""
+    factory = importlib.import_module("idm_cluster_factory")
+    desc = factory.make_cluster(size, facts=True)
+    desc["others"] = {
+        "dev1": {
+            **factory.make_node(size),
+            "repository": {"host": "pg9", "port": 5432, "database": "dev"},
         }
-        for host, spec in nodes.items()
     }
-    return {
-        "nodes": nodes,
-        "others": {
-            "dev1": {**node(size), "repository": {"host": "pg9", "port": 5432, "database": "dev"}}
-        },
-        "loadbalancers": {"lb1": {"backends": list(nodes)}, "lb2": {"backends": list(nodes)}},
-        "bootstrap_node": "idm1",
-        "facts": facts,
-        "repository_instances": [{"id": n["node_id"], "state": "running"} for n in nodes.values()],
-    }
+    desc["loadbalancers"]["lb2"] = {"backends": list(desc["nodes"])}
+    return desc
 
 
 def broken(size: int) -> dict[str, Any]:

@@ -51,7 +51,12 @@ def log(message: str) -> None:
 
 
 def sh(*argv: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, check=check, capture_output=True, text=True, **kwargs)
+    done = subprocess.run(argv, check=False, capture_output=True, text=True, **kwargs)
+    if check and done.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(argv)[:200]} failed ({done.returncode}): {done.stderr[-500:]}"
+        )
+    return done
 
 
 class Cluster:
@@ -114,17 +119,15 @@ class Cluster:
         self.playbook(PREPARE_PG)
 
     def _login(self, host: str) -> None:
-        sh(
-            "timeout",
-            "120",
-            "docker",
-            "exec",
-            host,
-            "systemctl",
-            "is-system-running",
-            "--wait",
-            check=False,
-        )
+        # systemd needs a moment before its bus answers; wait (bounded) until it has booted.
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            state = sh("docker", "exec", host, "systemctl", "is-system-running", check=False)
+            if state.stdout.strip() in ("running", "degraded"):
+                break
+            time.sleep(0.5)
+        else:
+            raise RuntimeError(f"systemd did not finish booting in {host}")
         public = self.key.with_suffix(".pub").read_text()
         script = (
             "install -d -m 700 -o ansible -g ansible ~ansible/.ssh && "

@@ -672,7 +672,9 @@ def test_valid_inventory_passes_preflight_and_fails_only_at_the_first_node_conta
         # The repository probe runs on idm1, unreachable on purpose: preflight stops there and
         # says which host it could not reach, instead of going on without it.
         assert refusals, detail
-        assert all("Refuse an unreachable repository" in f.task for f in refusals), detail
+        assert all(
+            "Refuse to go on without the host that runs the DDL" in f.task for f in refusals
+        ), detail
         assert all("idm1, the host that runs the DDL" in f.text for f in refusals), detail
     assert not [f for f in refusals if "Refuse the" in f.task], detail
     for hostname in NODES:

@@ -1,0 +1,133 @@
+"""Filter that decides which managed files to write and which unmanaged ones to remove."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import posixpath
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+DOCUMENTATION = r"""
+name: file_changes
+short_description: Decide which managed files differ from what a node has, and what to prune
+version_added: 0.1.0
+description:
+  - Compares the files a role wants on a node (path, content, mode) with what one
+    M(ansible.builtin.find) call found there (C(get_checksum) with C(checksum_algorithm=sha256)),
+    so that a converged node costs one module call however many files a role manages.
+  - A file is written when it is missing, or its sha256, mode, owner or group differ.
+  - A found file is pruned when it is not managed and its name matches a pattern of a prune entry
+    for its directory (for example C(webserver.listener-*.json) in C(conf/)).
+positional: found, owner, group, prune
+options:
+  _input:
+    description:
+      - Wanted files, each with C(path), C(content) and C(mode) (for example C('0640')), and
+        optionally C(owner) and C(group) (default I(owner) and I(group)) and C(restart) (default
+        true - whether a change of the file needs a restart of the node).
+    type: list
+    elements: dict
+    required: true
+  found:
+    description: The C(files) list of a M(ansible.builtin.find) result over the same directories.
+    type: list
+    elements: dict
+    required: true
+  owner:
+    description: Owner of the files that do not name one.
+    type: str
+    required: true
+  group:
+    description: Group of the files that do not name one.
+    type: str
+    required: true
+  prune:
+    description: Entries with C(dir) and C(pattern) (shell wildcard) of unmanaged files to remove.
+    type: list
+    elements: dict
+    default: []
+"""
+
+EXAMPLES = r"""
+- name: Pick what to write and what to remove
+  ansible.builtin.set_fact:
+    changes: "{{ wanted | idm_automation.cluster.file_changes(found.files, 'idm', 'idm', prune) }}"
+# -> {'write': ['/opt/idm/openidm/conf/cluster.json'],
+#     'restart': ['/opt/idm/openidm/conf/cluster.json'],
+#     'prune': ['/opt/idm/openidm/conf/webserver.listener-old.json']}
+"""
+
+RETURN = r"""
+_value:
+  description: Paths to write (in the order wanted) and paths to remove (sorted).
+  type: dict
+  contains:
+    write:
+      description: Paths of the wanted files that are missing or differ.
+      type: list
+      elements: str
+    restart:
+      description: The paths of I(write) whose change needs a restart (C(restart) not false).
+      type: list
+      elements: str
+    prune:
+      description: Paths of unmanaged files that match a prune pattern.
+      type: list
+      elements: str
+"""
+
+
+def _differs(
+    wanted: Mapping[str, Any], found: Mapping[str, Any] | None, owner: str, group: str
+) -> bool:
+    if found is None:
+        return True
+    digest = hashlib.sha256(str(wanted["content"]).encode("utf-8")).hexdigest()
+    return (
+        found.get("checksum") != digest
+        or str(found.get("mode")) != str(wanted["mode"])
+        or found.get("pw_name") != wanted.get("owner", owner)
+        or found.get("gr_name") != wanted.get("group", group)
+    )
+
+
+def file_changes(
+    wanted: Iterable[Mapping[str, Any]],
+    found: Iterable[Mapping[str, Any]],
+    owner: str,
+    group: str,
+    prune: Iterable[Mapping[str, str]] | None = None,
+) -> dict[str, list[str]]:
+    """Paths to write and to prune."""
+    wanted = list(wanted or [])
+    for index, item in enumerate(wanted):
+        if not isinstance(item, Mapping) or not {"path", "content", "mode"} <= set(item):
+            raise AnsibleFilterError(f"file_changes: item {index} needs path, content and mode")
+    current = {str(f["path"]): f for f in found or [] if isinstance(f, Mapping) and "path" in f}
+    managed = {str(item["path"]) for item in wanted}
+    write = [
+        str(w["path"]) for w in wanted if _differs(w, current.get(str(w["path"])), owner, group)
+    ]
+    rules = [(posixpath.normpath(p["dir"]), p["pattern"]) for p in prune or []]
+    stale = sorted(
+        path
+        for path in current
+        if path not in managed
+        and any(
+            posixpath.dirname(path) == directory
+            and fnmatch.fnmatchcase(posixpath.basename(path), pat)
+            for directory, pat in rules
+        )
+    )
+    quiet = {str(w["path"]) for w in wanted if w.get("restart", True) is False}
+    return {"write": write, "restart": [p for p in write if p not in quiet], "prune": stale}
+
+
+class FilterModule:
+    """Ansible filter plugin entry point."""
+
+    def filters(self) -> dict[str, Any]:
+        return {"file_changes": file_changes}

@@ -1,0 +1,82 @@
+"""file_changes: which managed files a node lacks or has wrong, and which stale ones to prune."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from ansible.errors import AnsibleFilterError
+from ansible_collections.idm_automation.cluster.plugins.filter.file_changes import file_changes
+
+CONF = "/opt/idm/openidm/conf"
+
+
+def found(path: str, content: str, mode: str = "0640", owner: str = "idm", group: str = "idm"):
+    digest = hashlib.sha256(content.encode()).hexdigest()
+    return {"path": path, "checksum": digest, "mode": mode, "pw_name": owner, "gr_name": group}
+
+
+WANTED = [
+    {"path": f"{CONF}/cluster.json", "content": "{}\n", "mode": "0640"},
+    {"path": "/opt/idm/openidm/resolver/boot.properties", "content": "a=1\n", "mode": "0600"},
+]
+
+
+def test_a_converged_node_needs_nothing() -> None:
+    current = [found(f"{CONF}/cluster.json", "{}\n"), found(WANTED[1]["path"], "a=1\n", "0600")]
+    assert file_changes(WANTED, current, "idm", "idm") == {"write": [], "restart": [], "prune": []}
+
+
+@pytest.mark.parametrize(
+    "current",
+    [
+        [],  # missing
+        [found(f"{CONF}/cluster.json", "{ }\n")],  # other content
+        [found(f"{CONF}/cluster.json", "{}\n", mode="0644")],  # other mode
+        [found(f"{CONF}/cluster.json", "{}\n", owner="root")],  # other owner
+        [found(f"{CONF}/cluster.json", "{}\n", group="root")],  # other group
+    ],
+    ids=["missing", "content", "mode", "owner", "group"],
+)
+def test_any_difference_means_write(current: list) -> None:
+    assert f"{CONF}/cluster.json" in file_changes(WANTED, current, "idm", "idm")["write"]
+
+
+def test_per_file_owner_overrides_the_default() -> None:
+    unit = {"path": "/etc/systemd/system/openidm.service", "content": "[Unit]\n", "mode": "0644",
+            "owner": "root", "group": "root"}  # fmt: skip
+    current = [found(unit["path"], "[Unit]\n", "0644", "root", "root")]
+    assert file_changes([unit], current, "idm", "idm")["write"] == []
+
+
+def test_prune_takes_only_unmanaged_files_matching_the_pattern_in_that_directory() -> None:
+    wanted = [{"path": f"{CONF}/webserver.listener-http.json", "content": "x", "mode": "0640"}]
+    current = [
+        found(f"{CONF}/webserver.listener-http.json", "x"),
+        found(f"{CONF}/webserver.listener-old.json", "y"),
+        found(f"{CONF}/schedule-a.json", "z"),
+        found("/elsewhere/webserver.listener-old.json", "y"),
+    ]
+    rules = [{"dir": CONF + "/", "pattern": "webserver.listener-*.json"}]
+    assert file_changes(wanted, current, "idm", "idm", rules) == {
+        "write": [],
+        "restart": [],
+        "prune": [f"{CONF}/webserver.listener-old.json"],
+    }
+
+
+def test_files_marked_restart_false_are_written_without_a_restart() -> None:
+    fact = {
+        "path": "/etc/ansible/facts.d/x.fact",
+        "content": "{}",
+        "mode": "0644",
+        "restart": False,
+    }
+    changes = file_changes([*WANTED, fact], [], "idm", "idm")
+    assert changes["write"] == [WANTED[0]["path"], WANTED[1]["path"], fact["path"]]
+    assert changes["restart"] == [WANTED[0]["path"], WANTED[1]["path"]]
+
+
+def test_incomplete_items_are_refused() -> None:
+    with pytest.raises(AnsibleFilterError, match="needs path, content and mode"):
+        file_changes([{"path": "/x", "content": ""}], [], "idm", "idm")
