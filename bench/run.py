@@ -13,6 +13,9 @@ collection. Figures (each with the raw timing of every repetition):
   4. the cluster_invariants filter over 100, 1,000 and 5,000 synthetic hosts (bench/invariants.py);
   5. the ten slowest tasks of the cold deploy (ansible.posix.profile_tasks);
   6. cold deploy over SSH with and without pipelining.
+Every playbook run also records how busy the machine's CPUs were and the CPU seconds of
+ansible-playbook itself: the controller and all containers share the same cores, which bounds
+how flat time(6)/time(3) can be here.
 Progress goes to stderr; the JSON to stdout and bench/results/latest.json. Timing is never
 asserted: this is a measurement. Traffic goes only to the containers it creates.
 
@@ -27,6 +30,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -44,6 +48,18 @@ LOADGEN = REPO / "tests/load/loadgen.py"
 LABEL = "org.idm-automation.test=bench"
 RECAP = re.compile(r"^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
 PROFILE = re.compile(r"^(?P<task>.+?) -{2,} (?P<seconds>\d+\.\d+)s$")
+
+
+def cpu_ticks() -> tuple[int, int]:
+    """Busy and total CPU ticks of the whole machine since boot (first line of /proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def log(message: str) -> None:
@@ -168,11 +184,14 @@ class Cluster:
     def playbook(self, playbook: Path | str, *args: str, env: dict | None = None) -> dict:
         """Run a playbook against this cluster; return seconds, recap, output, return code."""
         command = ["ansible-playbook", "-i", str(self.workdir / "hosts.yml"), str(playbook), *args]
+        busy0, total0 = cpu_ticks()
+        controller0 = children_cpu_seconds()
         start = time.monotonic()
         done = subprocess.run(
             command, capture_output=True, text=True, env={**os.environ, **(env or {})}
         )
         seconds = time.monotonic() - start
+        busy1, total1 = cpu_ticks()
         recap = {
             m[1]: {"changed": int(m[3]), "unreachable": int(m[4]), "failed": int(m[5])}
             for m in map(RECAP.match, done.stdout.splitlines())
@@ -184,6 +203,12 @@ class Cluster:
             "recap": recap,
             "stdout": done.stdout,
             "stderr": done.stderr,
+            # The controller and every container share this machine's cores: how busy they were,
+            # and how much of it was ansible-playbook itself (with its ssh children).
+            "cpu": {
+                "machine_busy": round((busy1 - busy0) / max(1, total1 - total0), 3),
+                "controller_cpu_s": round(children_cpu_seconds() - controller0, 1),
+            },
         }
         if done.returncode != 0:
             tail = "\n".join((done.stdout + done.stderr).splitlines()[-40:])
@@ -243,7 +268,7 @@ class Bench:
         try:
             log(f"cold deploy of {nodes} nodes with {Path(playbook).name} {env or ''}")
             run = cluster.playbook(playbook, env=env)
-            log(f"  {run['seconds']} s, {changed(run)} changes")
+            log(f"  {run['seconds']} s, {changed(run)} changes, cpu {run['cpu']}")
             return run, cluster
         except Exception:
             cluster.destroy()
@@ -266,6 +291,9 @@ class Bench:
                     results["cold_deploy"].setdefault(name, {}).setdefault(str(nodes), []).append(
                         run["seconds"]
                     )
+                    results["cold_deploy_cpu"].setdefault(name, {}).setdefault(
+                        str(nodes), []
+                    ).append(run["cpu"])
                     try:
                         if first:
                             results["profile_top10"] = profile_top(run["stdout"])
@@ -279,6 +307,7 @@ class Bench:
         results["rerun"] = {
             "seconds": rerun["seconds"],
             "changed": changed(rerun),
+            "cpu": rerun["cpu"],
             "cold_seconds": cold["seconds"],
             "ratio_to_cold": round(rerun["seconds"] / cold["seconds"], 3),
         }
@@ -360,6 +389,7 @@ def main() -> int:
             "ansible_core": sh("ansible", "--version").stdout.split("\n")[0],
         },
         "cold_deploy": {},
+        "cold_deploy_cpu": {},
         "ssh_cold_deploy_3": {},
     }
     try:

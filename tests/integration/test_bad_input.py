@@ -43,10 +43,10 @@ from typing import Any
 
 import pytest
 import yaml
+from installed_collection import ANSIBLE_PLAYBOOK, find_collection
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PREFLIGHT_PLAY = "Check the cluster invariants before any host is touched"
-ANSIBLE_PLAYBOOK = Path(sys.executable).with_name("ansible-playbook")
 RUN_TIMEOUT = 300
 
 # Distinct, recognisable secret values: none may ever appear in the output.
@@ -63,28 +63,7 @@ INVARIANTS = "Refuse the cluster description"
 REPOSITORY = "Refuse an unreachable repository"
 
 
-def _find_collection() -> tuple[Path | None, str]:
-    """The installed collection in ANSIBLE_COLLECTIONS_PATH, or None and why not."""
-    paths = [p for p in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if p]
-    if not paths:
-        return None, (
-            "ANSIBLE_COLLECTIONS_PATH is not set; run `make collection` and set it to the "
-            "collections directory (the Makefile does), e.g. ANSIBLE_COLLECTIONS_PATH=$PWD/.cache/"
-            "collections"
-        )
-    for base in map(Path, paths):
-        # Ansible accepts the directory that holds ansible_collections/, or that directory itself.
-        root = base if base.name == "ansible_collections" else base / "ansible_collections"
-        candidate = root / "idm_automation" / "cluster"
-        if (candidate / "playbooks" / "site.yml").is_file():
-            return candidate, ""
-    return None, (
-        f"idm_automation.cluster is not installed in ANSIBLE_COLLECTIONS_PATH={':'.join(paths)} "
-        "(no ansible_collections/idm_automation/cluster/playbooks/site.yml); run `make collection`"
-    )
-
-
-COLLECTION, NOT_INSTALLED = _find_collection()
+COLLECTION, NOT_INSTALLED = find_collection()
 pytestmark = pytest.mark.skipif(COLLECTION is None, reason=NOT_INSTALLED)
 
 

@@ -43,14 +43,15 @@ def default_cell(spec: dict[str, Any], defaults: dict[str, Any], name: str) -> s
     value = defaults.get(name, spec.get("default"))
     if value is None:
         return "-"
-    return (
-        "`"
-        + yaml.safe_dump(value, default_flow_style=True, width=10_000)
-        .strip()
-        .removesuffix("\n...")
-        .replace("|", "\\|")
-        + "`"
-    )
+    if isinstance(value, str) and "{{" in value:
+        rendered = value  # a Jinja expression reads best as written, without YAML quoting
+    else:
+        rendered = (
+            yaml.safe_dump(value, default_flow_style=True, width=10_000)
+            .strip()
+            .removesuffix("\n...")
+        )
+    return "`" + rendered.replace("|", "\\|") + "`"
 
 
 def render(role: Path) -> str:

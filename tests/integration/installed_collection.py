@@ -1,0 +1,30 @@
+"""Where the integration tests find idm_automation.cluster: installed, as users consume it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ANSIBLE_PLAYBOOK = Path(sys.executable).with_name("ansible-playbook")
+
+
+def find_collection() -> tuple[Path | None, str]:
+    """The installed collection in ANSIBLE_COLLECTIONS_PATH, or None and why not."""
+    paths = [p for p in os.environ.get("ANSIBLE_COLLECTIONS_PATH", "").split(os.pathsep) if p]
+    if not paths:
+        return None, (
+            "ANSIBLE_COLLECTIONS_PATH is not set; run `make collection` and set it to the "
+            "collections directory (the Makefile does), e.g. ANSIBLE_COLLECTIONS_PATH=$PWD/.cache/"
+            "collections"
+        )
+    for base in map(Path, paths):
+        # Ansible accepts the directory that holds ansible_collections/, or that directory itself.
+        root = base if base.name == "ansible_collections" else base / "ansible_collections"
+        candidate = root / "idm_automation" / "cluster"
+        if (candidate / "playbooks" / "site.yml").is_file():
+            return candidate, ""
+    return None, (
+        f"idm_automation.cluster is not installed in ANSIBLE_COLLECTIONS_PATH={':'.join(paths)} "
+        "(no ansible_collections/idm_automation/cluster/playbooks/site.yml); run `make collection`"
+    )
