@@ -1,4 +1,4 @@
-"""Where the integration tests find idm_automation.cluster: installed, as users consume it."""
+"""What the integration tests share: the installed collection, and a host that cannot be reached."""
 
 from __future__ import annotations
 
@@ -7,6 +7,19 @@ import sys
 from pathlib import Path
 
 ANSIBLE_PLAYBOOK = Path(sys.executable).with_name("ansible-playbook")
+
+# Connection variables of a host that refuses every connection (ssh to port 1 on loopback): a task
+# that tries to touch it is reported unreachable, which proves that nothing was changed.
+UNREACHABLE_HOST = {
+    "ansible_connection": "ssh",
+    "ansible_host": "127.0.0.1",
+    "ansible_port": 1,
+    "ansible_user": "nobody",
+    "ansible_ssh_common_args": (
+        "-o BatchMode=yes -o ConnectTimeout=5 -o StrictHostKeyChecking=no "
+        "-o UserKnownHostsFile=/dev/null"
+    ),
+}
 
 
 def find_collection() -> tuple[Path | None, str]:

@@ -43,7 +43,7 @@ from typing import Any
 
 import pytest
 import yaml
-from installed_collection import ANSIBLE_PLAYBOOK, find_collection
+from installed_collection import ANSIBLE_PLAYBOOK, UNREACHABLE_HOST, find_collection
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PREFLIGHT_PLAY = "Check the cluster invariants before any host is touched"
@@ -88,14 +88,7 @@ def base_inventory(zip_path: Path, repo_port: int) -> dict[str, Any]:
         "all": {
             "vars": {
                 # Every IDM host is unreachable on purpose (connection refused on loopback).
-                "ansible_connection": "ssh",
-                "ansible_host": "127.0.0.1",
-                "ansible_port": 1,
-                "ansible_user": "nobody",
-                "ansible_ssh_common_args": (
-                    "-o BatchMode=yes -o ConnectTimeout=5 -o StrictHostKeyChecking=no "
-                    "-o UserKnownHostsFile=/dev/null"
-                ),
+                **UNREACHABLE_HOST,
                 "idm_distribution_src": str(zip_path),
                 "idm_repo_host": "127.0.0.1",
                 "idm_repo_port": repo_port,

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from installed_collection import ANSIBLE_PLAYBOOK, find_collection
+from installed_collection import ANSIBLE_PLAYBOOK, UNREACHABLE_HOST, find_collection
 
 COLLECTION, NOT_INSTALLED = find_collection()
 pytestmark = pytest.mark.skipif(COLLECTION is None, reason=NOT_INSTALLED)
@@ -58,16 +58,7 @@ INVENTORY = {
                 "hosts": {
                     # Unreachable on purpose (connection refused on loopback): the argument
                     # validation runs on the controller, the first real task reports unreachable.
-                    "target": {
-                        "ansible_connection": "ssh",
-                        "ansible_host": "127.0.0.1",
-                        "ansible_port": 1,
-                        "ansible_user": "nobody",
-                        "ansible_ssh_common_args": (
-                            "-o BatchMode=yes -o ConnectTimeout=5 -o StrictHostKeyChecking=no "
-                            "-o UserKnownHostsFile=/dev/null"
-                        ),
-                    }
+                    "target": dict(UNREACHABLE_HOST),
                 }
             }
         }
