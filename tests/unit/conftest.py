@@ -15,14 +15,16 @@ from pathlib import Path
 
 import pytest
 
+# standin/standin_harness.py holds the PostgreSQL server and the polling helper every directory
+# uses; put it on sys.path before any test module is imported.
 STANDIN_TESTS = Path(__file__).resolve().parent / "standin"
+if str(STANDIN_TESTS) not in sys.path:
+    sys.path.insert(0, str(STANDIN_TESTS))
 
 
 @pytest.fixture(scope="session")
 def pg_server():
     """The session's PostgreSQL server (``standin_harness.PostgresServer``), stopped at the end."""
-    if str(STANDIN_TESTS) not in sys.path:
-        sys.path.insert(0, str(STANDIN_TESTS))
     from standin_harness import PostgresServer, find_pg_bindir
 
     bindir = find_pg_bindir()

@@ -11,6 +11,7 @@ import time
 
 import psycopg
 import pytest
+from standin_harness import wait_for
 
 COMMENT_PREFIX = "idm_automation.cluster DDL "
 APP_NAME = "idm_automation.cluster repository_schema"
@@ -118,15 +119,10 @@ def recorded_comment(comment: str | None) -> dict[str, str]:
     return json.loads(comment[len(COMMENT_PREFIX) :])
 
 
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(interval)
+def assert_nothing_left(db) -> None:
+    """No IDM schema and no table of any script: nothing of the DDL was committed."""
+    assert not db.schema_exists()
+    assert db.user_tables() == []
 
 
 def advisory_waiters(db) -> list[int]:
@@ -183,8 +179,7 @@ def test_a_failing_script_rolls_back_everything(run_module, schema_args, db):
     assert "no_such_function" in result["msg"]
     assert "rolled back" in result["msg"]
     # Transactional DDL: nothing of the first script (nor of the second's first statement) is left.
-    assert not db.schema_exists()
-    assert db.user_tables() == []
+    assert_nothing_left(db)
     # So the corrected scripts apply cleanly (the plain CREATEs would fail on any leftover).
     fixed = run_module("repository_schema", schema_args())
     assert fixed["changed"] is True, fixed
@@ -212,12 +207,11 @@ def test_a_connection_lost_half_way_leaves_nothing_and_fails_clearly(
         )
         return rows[0][0] if rows else None
 
-    pid = wait_until(sleeping_backend, 30, "the module's backend to run the second script")
+    pid = wait_for(sleeping_backend, 30, "the module's backend to run the second script")
     db.query("SELECT pg_terminate_backend(%s)", (pid,))
     module.process.wait(timeout=60)
     # Nothing was committed: no schema, no table of the first script.
-    assert not db.schema_exists()
-    assert db.user_tables() == []
+    assert_nothing_left(db)
     # A clean failure (JSON, not a traceback) that names the repository and the script.
     result = module.result(timeout=10)
     assert result.get("failed") is True, result
@@ -237,10 +231,10 @@ def test_two_runs_at_once_apply_the_ddl_once(start_module, schema_args, db, pg_s
     try:
         holder.execute("SELECT pg_advisory_lock(%s)", (LOCK_KEY,))
         runs = [start_module("repository_schema", schema_args(scripts)) for _ in range(2)]
-        wait_until(lambda: len(advisory_waiters(db)) == 2, 60, "both runs to wait on the lock")
+        wait_for(lambda: len(advisory_waiters(db)) == 2, 60, "both runs to wait on the lock")
         holder.execute("SELECT pg_advisory_unlock(%s)", (LOCK_KEY,))
         # One applies (sleeping inside its transaction), the other still waits on the lock.
-        wait_until(lambda: len(advisory_waiters(db)) == 1, 10, "one run to take the lock")
+        wait_for(lambda: len(advisory_waiters(db)) == 1, 10, "one run to take the lock")
         assert len(advisory_waiters(db)) == 1
     finally:
         holder.close()
@@ -319,8 +313,7 @@ def test_create_false_refuses_an_absent_schema(run_module, schema_args, db):
     assert "has no IDM schema" in result["msg"]
     assert "openidm.configobjects is missing" in result["msg"]
     assert "rolled back" in result["msg"]
-    assert not db.schema_exists()
-    assert db.user_tables() == []
+    assert_nothing_left(db)
 
 
 def test_create_false_accepts_an_existing_schema(run_module, schema_args, db):
@@ -335,8 +328,7 @@ def test_check_mode_reports_the_change_and_makes_none(run_module, schema_args, d
     assert not result.get("failed"), result
     assert result["changed"] is True
     assert result["applied"] == [s["name"] for s in SCRIPTS]
-    assert not db.schema_exists()
-    assert db.user_tables() == []
+    assert_nothing_left(db)
 
 
 def test_check_mode_on_an_existing_schema_reports_no_change(run_module, schema_args, db):
