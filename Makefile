@@ -21,7 +21,9 @@ SCENARIOS ?= harness default invariants rolling_restart scale_out faults
 MOLECULE_JOBS ?= 2
 DEMO_SCENARIO ?= default
 
-export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+# .cache/bin: a `docker` shim that scripts/ensure-host leaves when the first client on PATH cannot
+# talk to the engine.
+export PATH := $(CURDIR)/$(CACHE)/bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
 export IDM_STANDIN_ZIP := $(STANDIN_ZIP)
 export IDM_TEST_IMAGE := idm-automation-test/debian12:current
