@@ -16,7 +16,8 @@ short_description: Decide which managed files differ from what a node has, and w
 version_added: 0.1.0
 description:
   - Compares the files a role wants on a node (path, content, mode) with what one
-    M(ansible.builtin.find) call found there (C(get_checksum) with C(checksum_algorithm=sha256)),
+    M(idm_automation.cluster.file_checksums) call found there (the keys M(ansible.builtin.find)
+    returns with C(get_checksum) and C(checksum_algorithm=sha256)),
     so that a converged node costs one module call however many files a role manages.
   - A file is written when it is missing, or its sha256, mode, owner or group differ.
   - A found file is pruned when it is not managed and its name matches a pattern of a prune entry
