@@ -21,8 +21,11 @@ description:
     so that a converged node costs one module call however many files a role manages.
   - A file is written when it is missing, or its sha256, mode, owner or group differ.
   - A found file is pruned when it is not managed and its name matches a pattern of a prune entry
-    for its directory (for example C(webserver.listener-*.json) in C(conf/)).
-positional: found, owner, group, prune
+    for its directory (for example C(webserver.listener-*.json) in C(conf/)), and, when I(owned) is
+    given, only when it is in I(owned): the files the collection wrote on an earlier run. Files
+    the product wrote itself (for example a schedule made over REST or in the Admin UI, which IDM
+    writes back into C(conf/)) are never pruned then.
+positional: found, owner, group, prune, owned
 options:
   _input:
     description:
@@ -50,12 +53,20 @@ options:
     type: list
     elements: dict
     default: []
+  owned:
+    description:
+      - Paths the collection wrote on an earlier run (its manifest). When given, only these can be
+        pruned; when omitted (C(null)), every unmanaged file matching a prune pattern can be.
+    type: list
+    elements: str
+    default: null
 """
 
 EXAMPLES = r"""
 - name: Pick what to write and what to remove
   ansible.builtin.set_fact:
-    changes: "{{ wanted | idm_automation.cluster.file_changes(found.files, 'idm', 'idm', prune) }}"
+    changes: >-
+      {{ wanted | idm_automation.cluster.file_changes(found.files, 'idm', 'idm', prune, owned) }}
 # -> {'write': ['/opt/idm/openidm/conf/cluster.json'],
 #     'restart': ['/opt/idm/openidm/conf/cluster.json'],
 #     'prune': ['/opt/idm/openidm/conf/webserver.listener-old.json']}
@@ -75,7 +86,7 @@ _value:
       type: list
       elements: str
     prune:
-      description: Paths of unmanaged files that match a prune pattern.
+      description: Paths of unmanaged files that match a prune pattern (and are in I(owned)).
       type: list
       elements: str
 """
@@ -101,6 +112,7 @@ def file_changes(
     owner: str,
     group: str,
     prune: Iterable[Mapping[str, str]] | None = None,
+    owned: Iterable[str] | None = None,
 ) -> dict[str, list[str]]:
     """Paths to write and to prune."""
     wanted = list(wanted or [])
@@ -113,10 +125,14 @@ def file_changes(
         str(w["path"]) for w in wanted if _differs(w, current.get(str(w["path"])), owner, group)
     ]
     rules = [(posixpath.normpath(p["dir"]), p["pattern"]) for p in prune or []]
+    if owned is not None and (isinstance(owned, (str, bytes)) or not isinstance(owned, Iterable)):
+        raise AnsibleFilterError("file_changes: owned must be a list of paths")
+    previous = None if owned is None else {str(p) for p in owned}
     stale = sorted(
         path
         for path in current
         if path not in managed
+        and (previous is None or path in previous)
         and any(
             posixpath.dirname(path) == directory
             and fnmatch.fnmatchcase(posixpath.basename(path), pat)

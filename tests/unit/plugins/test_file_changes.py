@@ -80,3 +80,21 @@ def test_files_marked_restart_false_are_written_without_a_restart() -> None:
 def test_incomplete_items_are_refused() -> None:
     with pytest.raises(AnsibleFilterError, match="needs path, content and mode"):
         file_changes([{"path": "/x", "content": ""}], [], "idm", "idm")
+
+
+def test_with_a_manifest_only_files_the_collection_wrote_are_pruned() -> None:
+    """C6: IDM writes REST-made configuration back into conf/; those files are not ours."""
+    wanted = [{"path": f"{CONF}/schedule-kept.json", "content": "x", "mode": "0640"}]
+    current = [
+        found(f"{CONF}/schedule-kept.json", "x"),
+        found(f"{CONF}/schedule-dropped.json", "y"),  # written by an earlier run
+        found(f"{CONF}/schedule-rest-made.json", "z"),  # written by IDM (REST, Admin UI)
+    ]
+    rules = [{"dir": CONF, "pattern": "schedule-*.json"}]
+    owned = [f"{CONF}/schedule-kept.json", f"{CONF}/schedule-dropped.json"]
+    assert file_changes(wanted, current, "idm", "idm", rules, owned)["prune"] == [
+        f"{CONF}/schedule-dropped.json"
+    ]
+    assert file_changes(wanted, current, "idm", "idm", rules, [])["prune"] == []
+    with pytest.raises(AnsibleFilterError, match="owned"):
+        file_changes(wanted, current, "idm", "idm", rules, "not-a-list")

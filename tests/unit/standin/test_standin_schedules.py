@@ -49,7 +49,7 @@ def _runs(pg, dbname, since_ms: int):
     )
 
 
-def test_persisted_schedules_fire_once_per_trigger_across_the_cluster(make_node, repo_db, pg):
+def test_c14_persisted_schedules_run_on_one_node_per_trigger(make_node, repo_db, pg):
     standby_flags = {
         "org.forgerock.feature.cluster.active.passive": "true",
         "org.forgerock.feature.cluster.improved": "true",

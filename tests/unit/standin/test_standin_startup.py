@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
 
 from standin_harness import free_port
 
@@ -52,7 +51,7 @@ def test_openidm_opts_node_id_beats_boot_properties(make_node, repo_db):
     )
 
 
-def test_missing_node_id_is_fatal(make_node):
+def test_c13_no_node_id_fails(make_node):
     unset = make_node("unset", None)
     unset.remove_boot("openidm.node.id")
     empty = make_node("empty", None, node_id="node1")
@@ -85,27 +84,6 @@ def test_project_location_option(make_node, repo_db, tmp_path):
     assert node.get("/openidm/health/ready").headers["X-IDM-Node-Id"] == "from-project"
     assert "OpenIDM ready" in (work / "logs" / "openidm0.log.0").read_text()
     assert not (node.home / "logs" / "openidm0.log.0").exists()
-
-
-def test_duplicate_live_node_id_is_refused_but_a_restart_is_not(make_node, repo_db):
-    first = make_node("first", repo_db, node_id="same", keys=False)
-    second = make_node("second", repo_db, node_id="same")
-    first.start().wait_ready()
-    # startup.sh itself refuses a second start of a running installation (its PID file)
-    again = subprocess.run([str(first.home / "startup.sh")], capture_output=True, text=True)
-    assert again.returncode == 1 and "already running" in again.stderr
-    second.start()
-    assert second.wait_exit() != 0
-    message = "node ID same is already in use by a running instance on host"
-    assert message in second.log_text()
-    assert "every node needs a unique openidm.node.id" in second.output()
-    # The same instance (same host and OPENIDM_HOME) restarting at once is not a duplicate,
-    # and it keeps the keystore it generated on its first start.
-    keystore = first.keystore_file().read_bytes()
-    first.kill()
-    first.start().wait_ready()
-    assert first.keystore_file().read_bytes() == keystore
-    assert first.log_text().count("generated a new keystore") == 1
 
 
 def test_unreachable_repository_is_fatal(make_node, repo_db):

@@ -16,15 +16,16 @@ import datetime
 import os
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
 
-from idm_standin import PRODUCT_VERSION, StandinError
+from idm_standin import PRODUCT_VERSION
 from idm_standin.config import ClusterConfig
 from idm_standin.log import LOGGER
-from idm_standin.repo import Datasource, RepoError, check_fingerprints, db_now_ms
+from idm_standin.repo import Datasource, RepoError, db_now_ms
 from idm_standin.state import NodeState
 
 OBJECTTYPE = "cluster/states"
@@ -44,17 +45,33 @@ def describe_error(ds: Datasource, exc: Exception) -> str:
     return f"{type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
+# Where a node in recovery shows (contract row C9, uncertain): "state" = as the top-level state
+# processing-down (default); "recovery" = as in older versions, the top-level state stays running
+# until the node is down and the recovery object carries "state": "processing-down".
+C9_VARIANTS = ("state", "recovery")
+c9_variant = "state"
+
+
 def api_view(obj: dict[str, Any]) -> dict[str, Any]:
     """The /openidm/cluster representation of a stored state object."""
+    state = obj.get("state")
     view = {
         "_id": obj.get("instanceId"),
         "instanceId": obj.get("instanceId"),
-        "state": obj.get("state"),
+        "state": state,
         "startup": obj.get("startup", ""),
         "shutdown": obj.get("shutdown", ""),
     }
     if obj.get("recovery"):
-        view["recovery"] = obj["recovery"]
+        view["recovery"] = dict(obj["recovery"])
+        if c9_variant == "recovery":
+            view["recovery"]["state"] = (
+                "processing-down"
+                if state == "processing-down"
+                else ("recovered" if state == "down" else state)
+            )
+            if state == "processing-down":
+                view["state"] = "running"
     if "activation" in obj:
         view["activation"] = obj["activation"]
     return view
@@ -76,23 +93,6 @@ def read_state(conn: psycopg.Connection, typeid: int, instance_id: str) -> dict[
     return row[0] if row else None
 
 
-def refuse_duplicate(
-    conn: psycopg.Connection, typeid: int, cfg: ClusterConfig, host: str, home: str
-) -> None:
-    """Refuse to start when another live instance checks in under this node ID."""
-    obj = read_state(conn, typeid, cfg.instance_id)
-    if not obj or obj.get("state") != "running":
-        return
-    age = db_now_ms(conn) - int(obj.get("timestamp") or 0)
-    same_instance = obj.get("host") == host and obj.get("home") == home
-    if age <= cfg.instance_timeout_ms and not same_instance:
-        raise StandinError(
-            f"node ID {cfg.instance_id} is already in use by a running instance on host "
-            f"{obj.get('host')} ({obj.get('home')}, last check-in {age} ms ago); every node "
-            "needs a unique openidm.node.id"
-        )
-
-
 class ClusterManager(threading.Thread):
     def __init__(
         self,
@@ -101,7 +101,7 @@ class ClusterManager(threading.Thread):
         ds: Datasource,
         typeid: int,
         identity: dict[str, Any],
-        fingerprints: dict[str, str],
+        key_check: Callable[[psycopg.Connection], str | None],
     ):
         super().__init__(name="cluster-manager", daemon=True)
         self.node = node
@@ -109,7 +109,7 @@ class ClusterManager(threading.Thread):
         self.ds = ds
         self.typeid = typeid
         self.identity = identity  # static fields of this node's state object
-        self.fingerprints = fingerprints
+        self.key_check = key_check  # describes an encrypted value this node cannot decrypt
         self.startup_ms = int(time.time() * 1000)
         self._conn: psycopg.Connection | None = None
         self._halt = threading.Event()
@@ -174,27 +174,19 @@ class ClusterManager(threading.Thread):
         conn = self._connection()
         now_ms = db_now_ms(conn)
         self._write_own(conn, self._state_object("running", now_ms))
-        self.verify_fingerprints(conn, now_ms)  # before readiness can flip to ready
+        self.verify_keys(conn)  # before readiness can flip to ready
         if self.node.checkin_succeeded():
             LOGGER.info("cluster check-in to %s works again", self.ds.describe())
         if self.cfg.enabled:
             self._detect(conn, now_ms)
 
-    def verify_fingerprints(self, conn: psycopg.Connection, now_ms: int) -> None:
-        recorded, differing = check_fingerprints(conn, self.fingerprints, self.node.node_id, now_ms)
-        problem = None
-        if differing:
-            problem = (
-                ", ".join(differing)
-                + " differ(s) from the one(s) recorded in the repository by node "
-                + str(recorded.get("recordedBy"))
-                + "; every node needs the same keystore, truststore and conf/secrets.json"
-            )
-        if self.node.set_fingerprint_problem(problem):
+    def verify_keys(self, conn: psycopg.Connection) -> None:
+        problem = self.key_check(conn)
+        if self.node.set_key_problem(problem):
             if problem:
                 LOGGER.error("node is not ready: %s", problem)
             else:
-                LOGGER.info("keystore, truststore and secrets.json match the recorded ones")
+                LOGGER.info("the encrypted configuration values decrypt with this keystore")
 
     def _update_if(self, conn: psycopg.Connection, instance_id: str, rev: str, obj: dict) -> bool:
         cursor = conn.execute(

@@ -7,7 +7,6 @@ credentials, or lacks the schema created by ``db/postgresql/scripts/openidm.pgsq
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Iterator
@@ -29,7 +28,6 @@ REQUIRED_TABLES = (
     "internaluser",
     "standin_schedule_runs",
 )
-FINGERPRINT_ID = "idm-standin-fingerprints"
 _JDBC = re.compile(r"^jdbc:postgresql://(?P<hosts>[^/?]*)(?:/(?P<db>[^?]*))?(?:\?(?P<params>.*))?$")
 
 
@@ -183,29 +181,6 @@ def db_now_ms(conn: psycopg.Connection) -> int:
     """The repository's clock in epoch milliseconds: one clock for every node's check-ins."""
     row = conn.execute("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint").fetchone()
     return int(row[0])
-
-
-def check_fingerprints(
-    conn: psycopg.Connection, own: dict[str, str], node_id: str, now_ms: int
-) -> tuple[dict, list[str]]:
-    """Record ``own`` if no node did yet; return the recorded row and the files that differ."""
-    record = dict(own, recordedBy=node_id, recordedAt=now_ms)
-    conn.execute(
-        "INSERT INTO openidm.securitykeys (objectid, rev, keypair) VALUES (%s, '0', %s)"
-        " ON CONFLICT (objectid) DO NOTHING",
-        [FINGERPRINT_ID, json.dumps(record, sort_keys=True)],
-    )
-    row = conn.execute(
-        "SELECT keypair FROM openidm.securitykeys WHERE objectid = %s", [FINGERPRINT_ID]
-    ).fetchone()
-    if row is None:  # deleted between the two statements: try again next time
-        return record, []
-    try:
-        recorded = json.loads(row[0])
-    except (TypeError, ValueError):
-        recorded = {}
-    differing = [name for name, digest in own.items() if recorded.get(name) != digest]
-    return recorded, differing
 
 
 class Pool:

@@ -89,6 +89,12 @@ def load_schedules(paths: Paths, props: Properties) -> list[Schedule]:
             LOGGER.error("schedule %s not created: %s", name, exc)
             continue
         if schedule:
+            if not schedule.persisted:
+                LOGGER.warning(
+                    "schedule %s is not persisted: non-persisted schedules are deprecated and "
+                    "run on every node of the cluster",
+                    name,
+                )
             schedules.append(schedule)
     return schedules
 

@@ -1,9 +1,13 @@
 """Start-up and shutdown of the IDM stand-in (test double); started by ``startup.sh``.
 
 Order of start-up, each step fatal (logged, exit 1) when it fails: boot properties and
-OPENIDM_OPTS, node ID, conf files, keystore/truststore, repository (reachable, schema present),
-node ID not used by another live instance, listeners. Then the node serves while its start-up
-delay (``standin.startup.delay.seconds``) runs, checks in to the cluster and runs schedules.
+OPENIDM_OPTS (with ``standin.variant.c12=strict`` also the shipped keys), the Java check (only
+with ``standin.variant.c16=strict``), node ID, conf files, keystore/truststore, repository
+(reachable, schema present), listeners. Like PingIDM, a node ID already used by another live
+instance is not refused (both share one cluster row), and keystores are not compared: a node
+whose keystore cannot decrypt the encrypted configuration stays up but is not ready. Then the node
+serves while its start-up delay (``standin.startup.delay.seconds``, default 20) runs, checks in to
+the cluster, runs schedules and watches ``conf/`` for schedule files.
 SIGTERM/SIGINT: not ready at once, serve for ``standin.shutdown.grace.seconds``, close the
 listeners (in-flight requests finish), store the cluster state ``down``, exit 0.
 """
@@ -20,6 +24,8 @@ from pathlib import Path
 
 from idm_standin import PRODUCT_NAME, PRODUCT_VERSION, StandinError, log
 from idm_standin.log import LOGGER
+
+DEFAULT_STARTUP_DELAY = 20.0  # seconds; PingIDM takes tens of seconds to start (contract C15)
 
 NODE_ID_HELP = (
     "no node ID: openidm.node.id is not set (or empty). Set it either in "
@@ -68,7 +74,17 @@ class Instance:
                 f"python module {exc.name} is missing: the IDM stand-in (test double) needs "
                 "psycopg 3 and cryptography (Debian: python3-psycopg python3-cryptography)"
             ) from None
-        from idm_standin import cluster, config, repo, scheduler, security, web
+        from idm_standin import (
+            cluster,
+            config,
+            configstore,
+            crypto,
+            repo,
+            scheduler,
+            security,
+            variants,
+            web,
+        )
         from idm_standin.props import PropertyError, has_heap_options
         from idm_standin.state import NodeState
 
@@ -81,6 +97,8 @@ class Instance:
                     "OPENIDM_OPTS is set without -Xmx/-Xms: the JVM would run with its default "
                     "heap; include the memory options whenever you set OPENIDM_OPTS"
                 )
+            variants.check_boot_keys(props, paths.boot_file)
+            variants.check_java(props)
             node_id = (props.get("openidm.node.id") or "").strip()
             if not node_id:
                 raise StandinError(NODE_ID_HELP)
@@ -122,7 +140,11 @@ class Instance:
                 "org.forgerock.feature.cluster.active.passive", False
             )
             improved_flag = props.get_bool("org.forgerock.feature.cluster.improved", False)
-            delay = props.get_float("standin.startup.delay.seconds", 3.0)
+            delay = props.get_float("standin.startup.delay.seconds", DEFAULT_STARTUP_DELAY)
+            c9_variant = variants.c9(props)
+            config_save = props.get_bool("felix.fileinstall.enableConfigSave", True)
+            poll_s = props.get_float("felix.fileinstall.poll", 2000.0) / 1000.0
+            crypto_alias = (props.get("openidm.config.crypto.alias") or "").strip()
             self.grace = props.get_float("standin.shutdown.grace.seconds", 1.0)
         except PropertyError as exc:
             raise StandinError(str(exc)) from exc
@@ -145,9 +167,14 @@ class Instance:
         try:
             repo.check_schema(conn, ds)
             typeid = repo.objecttype_id(conn, cluster.OBJECTTYPE)
-            cluster.refuse_duplicate(
-                conn, typeid, cluster_cfg, config.hostname(), str(paths.install)
-            )
+            config_typeid = repo.objecttype_id(conn, configstore.OBJECTTYPE)
+            # The configuration key comes from the keystore: the first node stores an encrypted
+            # value, and a node with other key material cannot decrypt it (contract row C10).
+            key_alias = crypto_alias if crypto_alias in material.entries else None
+            key_alias = key_alias or sorted(material.entries)[0]
+            config_key = crypto.key_from_private_key(material.entries[key_alias][0])
+            configstore.seed_encrypted(conn, config_typeid, config_key, key_alias, node_id)
+            file_snapshot = configstore.load_files(conn, config_typeid, paths)
         finally:
             conn.close()
 
@@ -164,10 +191,18 @@ class Instance:
             "implementation": PRODUCT_NAME,
         }
         self.cluster = cluster.ClusterManager(
-            node, cluster_cfg, ds, typeid, identity, material.fingerprints
+            node,
+            cluster_cfg,
+            ds,
+            typeid,
+            identity,
+            lambda c: configstore.decryption_problem(c, config_typeid, config_key),
         )
+        cluster.c9_variant = c9_variant
         self.pool = repo.Pool(ds, f"idm-standin {node_id} rest")
         app = web.App(node, paths, self.pool, typeid, self.cluster)
+        app.config_typeid = config_typeid
+        app.config_save = config_save
         for lst in listeners:
             context, names = contexts[lst.name]
             self.servers.append(web.ListenerServer(lst, app, context, names))
@@ -186,6 +221,10 @@ class Instance:
         if not execute_persistent:
             LOGGER.info("executePersistentSchedules is false: no persisted schedule runs here")
         self.cluster.start()
+        if change_mode["openidm.fileinstall.enabled"]:
+            configstore.FileWatcher(
+                paths, ds, config_typeid, file_snapshot, poll_s, node.stop_event, node_id
+            ).start()
         scheduler.Scheduler(node, paths, schedules, execute_persistent, ds).start()
         threading.Thread(target=self._finish_start, args=(delay,), daemon=True).start()
 

@@ -1,9 +1,9 @@
 """Run-time state of one IDM stand-in (test double) node: lifecycle, readiness, activation.
 
 Readiness follows PingIDM's ``/openidm/health/ready`` semantics as the collection relies on them:
-ready once the start-up delay has elapsed, the last repository check-in succeeded, the keystore,
-truststore and secrets.json match the ones recorded in the repository, and the node is not
-stopping.
+ready once the start-up delay has elapsed, the last repository check-in succeeded, every
+encrypted value of the stored configuration can be decrypted with this node's keystore, and the
+node is not stopping.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class NodeState:
         self._activation = "STANDBY" if active_passive else "ACTIVE"
         self._last_checkin_ok: float | None = None
         self._repo_problem: str | None = "no repository check-in yet"
-        self._fingerprint_problem: str | None = None
+        self._key_problem: str | None = None
         self.stop_event = threading.Event()
         self.active_event = threading.Event()
         self.first_checkin = threading.Event()  # set after the first check-in attempt
@@ -85,10 +85,10 @@ class NodeState:
             self._repo_problem = problem
             return new
 
-    def set_fingerprint_problem(self, problem: str | None) -> bool:
+    def set_key_problem(self, problem: str | None) -> bool:
         with self._lock:
-            changed = self._fingerprint_problem != problem
-            self._fingerprint_problem = problem
+            changed = self._key_problem != problem
+            self._key_problem = problem
             return changed
 
     def status(self) -> Status:
@@ -96,7 +96,7 @@ class NodeState:
             phase = self._phase
             repo_problem = self._repo_problem
             last = self._last_checkin_ok
-            fingerprint_problem = self._fingerprint_problem
+            key_problem = self._key_problem
         if phase == STOPPING:
             return Status("STOPPING", "OpenIDM is stopping", False, False)
         if phase == STARTING:
@@ -106,8 +106,8 @@ class NodeState:
             reasons.append(repo_problem)
         elif last is None or time.monotonic() - last > self._stale_after:
             reasons.append("no successful repository check-in recently")
-        if fingerprint_problem is not None:
-            reasons.append(fingerprint_problem)
+        if key_problem is not None:
+            reasons.append(key_problem)
         if reasons:
             return Status("ACTIVE_NOT_READY", "; ".join(reasons), False, True)
         return Status("ACTIVE_READY", "OpenIDM ready", True, True)

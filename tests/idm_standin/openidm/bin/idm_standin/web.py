@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import psycopg
 
-from idm_standin import PRODUCT_VERSION, StandinError
+from idm_standin import PRODUCT_VERSION, StandinError, configstore
 from idm_standin.cluster import ClusterManager, api_view, list_states, read_state
 from idm_standin.config import Listener, Paths
 from idm_standin.log import LOGGER
@@ -68,6 +68,8 @@ class App:
         self.pool = pool
         self.typeid = typeid
         self.cluster = cluster
+        self.config_typeid: int | None = None  # set by the server: openidm.configobjects type
+        self.config_save = True  # felix.fileinstall.enableConfigSave
 
     # authentication ----------------------------------------------------------------------------
     def authenticate(self, headers) -> str | None:
@@ -150,6 +152,9 @@ class App:
             if obj is None:
                 raise HttpError(404, f"Instance {instance_id} not found")
             return 200, api_view(obj)
+        if path.startswith("/openidm/config/"):
+            self.require(headers, admin=True)
+            return self._config(method, path[len("/openidm/config/") :], body)
         if path == f"/openidm/internal/user/{ADMIN}":
             self._only(method, "PATCH")
             self.require(headers, admin=True)
@@ -223,6 +228,45 @@ class App:
             LOGGER.info("activation state changed from %s to %s over REST", previous, state)
             self.cluster.cycle()  # store it in the cluster row now
         return 200, {"state": state}
+
+    def _config(self, method: str, pid: str, body: bytes) -> tuple[int, dict]:
+        """``/openidm/config/schedule/<name>``: stored in the repository; a PUT is written back
+        to ``conf/schedule-<name>.json`` on this node (contract row C6)."""
+        kind, _, name = pid.partition("/")
+        if kind != "schedule" or not configstore.SCHEDULE_NAME.match(name):
+            raise HttpError(
+                404,
+                f"Resource 'config/{pid}' not found (the IDM stand-in (test double) serves "
+                "config/schedule/<name> only)",
+            )
+        if method not in ("GET", "PUT", "DELETE"):
+            raise HttpError(405, f"Method {method} not supported on this resource")
+        with self._db() as conn:
+            if method == "GET":
+                obj = configstore.read(conn, self.config_typeid, pid)
+                if obj is None:
+                    raise HttpError(404, f"Resource 'config/{pid}' not found")
+                return 200, obj
+            if method == "DELETE":
+                obj = configstore.delete(conn, self.config_typeid, pid)
+                if obj is None:
+                    raise HttpError(404, f"Resource 'config/{pid}' not found")
+                with suppress(FileNotFoundError):
+                    configstore.schedule_file(self.paths, name).unlink()
+                LOGGER.info("configuration %s deleted over REST", pid)
+                return 200, obj
+            document = _json(body)
+            if not isinstance(document, dict):
+                raise HttpError(400, "the configuration must be a JSON object")
+            existed = configstore.read(conn, self.config_typeid, pid) is not None
+            rev = configstore.store(conn, self.config_typeid, pid, document)
+        if self.config_save:
+            written = configstore.write_back(self.paths, name, document)
+            LOGGER.info("configuration %s stored over REST and written to %s", pid, written)
+        else:
+            LOGGER.info("configuration %s stored over REST (write-back off)", pid)
+        stored = dict(document, _id=pid, _rev=rev)
+        return (200 if existed else 201), stored
 
     def _change_password(self, body: bytes) -> tuple[int, dict]:
         operations = _json(body)
