@@ -169,6 +169,18 @@ def test_c7_imported_alias_is_served(make_node, repo_db, tmp_path):
     node.start().wait_ready()
     assert _served_certificate(node.https_port).subject.rfc4514_string() == "CN=localhost"
 
+    # Imported over the default alias (keytool overwrites the entry): that one is served.
+    node.terminate()
+    node.wait_exit()
+    subprocess.run(
+        ["keytool", "-noprompt", "-importkeystore", "-srckeystore", str(bundle),
+         "-srcstoretype", "PKCS12", "-srcstorepass", "bundle-pw", "-srcalias", "public",
+         "-destkeystore", store, "-deststorepass", "changeit", "-destalias", "openidm-localhost"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    node.start().wait_serving()
+    assert _served_certificate(node.https_port) == cert
+
 
 def test_c8_health_without_credentials_is_401(make_node, repo_db):
     """C8: every REST endpoint, health and info included, answers 401 without credentials."""

@@ -384,7 +384,8 @@ def _p12_kdf(password: str, salt: bytes, purpose: int, iterations: int, size: in
 
 
 def _friendly_name(bag: bytes) -> str | None:
-    parts = _children(bag, 0, len(bag))
+    _tag, cs, ce = _tlv(bag, 0)
+    parts = _children(bag, cs, ce)  # bagId, [0] bagValue, SET bagAttributes
     for tag, cs, ce, _ in parts[2:]:
         if tag != 0x31:
             continue
@@ -463,6 +464,22 @@ def _pfx(infos: list[bytes], password: str) -> bytes:
     )
 
 
+def _public_bytes(public_key: object) -> bytes:
+    return public_key.public_bytes(  # type: ignore[attr-defined]
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _matching_certificate(one: object) -> x509.Certificate | None:
+    """The certificate of the loaded key: OpenSSL pairs them by localKeyId, checked here."""
+    own = _public_bytes(one.key.public_key())  # type: ignore[attr-defined]
+    candidates = [one.cert, *one.additional_certs]  # type: ignore[attr-defined]
+    for candidate in candidates:
+        if _public_bytes(candidate.certificate.public_key()) == own:
+            return candidate.certificate
+    return None
+
+
 def key_entries(
     data: bytes, password: str, parsed: object
 ) -> dict[str, tuple[object, x509.Certificate]]:
@@ -483,8 +500,11 @@ def key_entries(
                 continue
             if one.key is None or one.cert is None:
                 continue
+            cert = _matching_certificate(one)
+            if cert is None:
+                continue
             alias = name or (one.cert.friendly_name or b"").decode("utf-8", "replace")
-            entries.setdefault(alias, (one.key, one.cert.certificate))
+            entries.setdefault(alias, (one.key, cert))
         if entries:
             return entries
     if parsed.key is not None and parsed.cert is not None:  # type: ignore[attr-defined]
