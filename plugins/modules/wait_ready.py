@@ -12,6 +12,9 @@ version_added: 0.1.0
 description:
   - Polls the node's readiness URL (C(/openidm/health/ready) in IDM 8.1) on the managed host
     until it answers HTTP 200.
+  - IDM needs credentials on every REST endpoint, health included. Every probe sends the
+    anonymous headers, C(X-OpenIDM-Username) and C(X-OpenIDM-Password) set to C(anonymous) and
+    C(X-OpenIDM-NoSession) set to C(true). Without them IDM answers 401.
   - Unlike M(ansible.builtin.uri) with C(until), it also watches the systemd unit. When the service
     stops or fails while starting, it fails at once instead of waiting for the timeout.
   - On failure the result names the unit state, the last readiness answer and the last lines of the
@@ -42,7 +45,9 @@ options:
     type: int
     default: 40
   headers:
-    description: Extra request headers.
+    description:
+      - Extra request headers, sent over the anonymous headers (a key given here replaces the
+        anonymous one of that name).
     type: dict
     default: {}
 extends_documentation_fragment:
@@ -97,6 +102,12 @@ from collections import deque
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import ConnectionError as UrlConnectionError
 from ansible.module_utils.urls import open_url
+
+ANONYMOUS_HEADERS = {
+    "X-OpenIDM-Username": "anonymous",
+    "X-OpenIDM-Password": "anonymous",
+    "X-OpenIDM-NoSession": "true",
+}
 
 
 def probe(url: str, headers: dict[str, str]) -> tuple[int, str]:
@@ -162,8 +173,9 @@ def main() -> None:
     start = time.monotonic()
     deadline = start + max(params["timeout"], 0)
     result: dict = {"changed": False}
+    headers = {**ANONYMOUS_HEADERS, **(params["headers"] or {})}
     while True:
-        status, body = probe(params["url"], params["headers"])
+        status, body = probe(params["url"], headers)
         result.update(status=status, elapsed=round(time.monotonic() - start, 2))
         if status == 200:
             module.exit_json(**result)
@@ -181,6 +193,8 @@ def main() -> None:
             break
         time.sleep(params["interval"])
     last = f"last answer from {params['url']}: {status} {body.strip()[:200]}"
+    if status == 401:
+        last += " (the node refused the probe's credentials: IDM needs the anonymous headers)"
     tail = log_tail(module, params["log_file"], unit, params["log_lines"])
     module.fail_json(msg=f"{reason}; {last}", log_tail=tail, **result)
 

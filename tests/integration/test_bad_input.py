@@ -164,6 +164,52 @@ def _standalone_on_repo(inv: dict) -> None:
     hosts(inv, "idm_standalone")["dev1"] = node_ports(5)
 
 
+def _tls_files_for(name: str) -> Callable[[dict], None]:
+    """idm_tls_certificate_source files with a certificate for ``name`` only (written next to the
+    test's inventory, read by preflight on the controller)."""
+
+    def change(inv: dict) -> None:
+        import datetime
+        import tempfile
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+        now = datetime.datetime.now(datetime.UTC)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .sign(key, hashes.SHA256())
+        )
+        folder = Path(tempfile.mkdtemp(prefix="idm-tls-files-"))
+        (folder / "server.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        key_file = folder / "server.key"
+        key_file.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        key_file.chmod(0o600)
+        target = all_vars(inv)
+        target["idm_tls_certificate_source"] = "files"
+        target["idm_tls_cert_src"] = str(folder / "server.crt")
+        target["idm_tls_key_src"] = str(key_file)
+
+    return change
+
+
 def _lb_missing_backend(inv: dict) -> None:
     hosts(inv, "idm_loadbalancers")["lb1"] = {"idm_lb_backends": ["idm1", "idm2"]}
 
@@ -275,7 +321,16 @@ CASES = [
     ),
     Case(
         "certificate-does-not-cover-public-hostname",
-        _set(("all", "idm_tls_certificate_names"), ["other.example.com"]),
+        _chain(
+            _set(("all", "idm_tls_certificate_source"), "keystore"),
+            _set(("all", "idm_tls_certificate_names"), ["other.example.com"]),
+        ),
+        INVARIANTS,
+        ("rule 8", "idm1", "idm.example.com", "other.example.com", "Fix:"),
+    ),
+    Case(
+        "given-certificate-does-not-cover-public-hostname",
+        _tls_files_for("other.example.com"),
         INVARIANTS,
         ("rule 8", "idm1", "idm.example.com", "other.example.com", "Fix:"),
     ),

@@ -10,17 +10,20 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 
 class ReadinessServer:
     """Answers /openidm/health/ready with 503 for the first ``not_ready`` probes, then 200
-    (``not_ready=None``: always 503). Counts the probes."""
+    (``not_ready=None``: always 503). Like IDM (contract row C8), a probe without the anonymous
+    credentials gets 401. Counts the probes and keeps the headers of the last one."""
 
     def __init__(self, not_ready: int | None) -> None:
         self.not_ready = not_ready
         self.probes = 0
+        self.headers: Any = {}
         lock = threading.Lock()
         outer = self
 
@@ -29,9 +32,16 @@ class ReadinessServer:
                 with lock:
                     outer.probes += 1
                     count = outer.probes
+                    outer.headers = self.headers  # case-insensitive, as HTTP header names are
                 ready = outer.not_ready is not None and count > outer.not_ready
                 body = b'{"state": "ACTIVE_READY"}' if ready else b'{"state": "STARTING"}'
-                self.send_response(200 if ready else 503)
+                status = 200 if ready else 503
+                if (
+                    self.headers.get("X-OpenIDM-Username") != "anonymous"
+                    or self.headers.get("X-OpenIDM-Password") != "anonymous"
+                ):
+                    status, body = 401, b'{"code": 401, "message": "Access Denied"}'
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -79,6 +89,28 @@ def test_waits_through_503_until_ready(run_module, server):
     assert node.probes == 4  # three 503s, then the 200
     assert isinstance(result["elapsed"], float)
     assert result["elapsed"] >= 0.5  # three intervals of 0.2 s were waited
+
+
+def test_c8_probes_send_the_anonymous_headers(run_module, server):
+    node = server(not_ready=0)
+    result = run_module("wait_ready", {"url": node.url, "timeout": 10})
+    assert not result.get("failed"), result
+    assert result["status"] == 200
+    assert node.headers["X-OpenIDM-Username"] == "anonymous"
+    assert node.headers["X-OpenIDM-Password"] == "anonymous"
+    assert node.headers["X-OpenIDM-NoSession"] == "true"
+
+
+def test_c8_a_401_is_explained(run_module, server):
+    node = server(not_ready=0)
+    result = run_module(
+        "wait_ready",
+        {"url": node.url, "timeout": 1, "interval": 0.2, "headers": {"X-OpenIDM-Password": "x"}},
+    )
+    assert result.get("failed") is True, result
+    assert result["status"] == 401
+    assert "anonymous headers" in result["msg"]
+    assert node.headers["X-OpenIDM-Password"] == "x"  # given headers replace the anonymous ones
 
 
 def test_times_out_with_the_last_log_lines(run_module, server, log_file):

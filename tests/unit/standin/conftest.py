@@ -60,9 +60,7 @@ def provided_keys(dist, tmp_path_factory) -> Path:
             }
         ]
     )
-    prepare(
-        Paths(home, home, home, home / "boot.properties"), props, "localhost", "openidm-localhost"
-    )
+    prepare(Paths(home, home, home, home / "boot.properties"), props, "openidm-localhost")
     return home / "security"
 
 

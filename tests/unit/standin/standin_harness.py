@@ -463,7 +463,7 @@ class Node:
     def ready(self) -> bool:
         if not self.running():
             raise AssertionError(f"node {self.name} exited early\n{self.diagnostics()}")
-        reply = self.try_get("/openidm/health/ready")
+        reply = self.try_get("/openidm/health/ready", auth="anonymous")
         return reply is not None and reply.status == 200
 
     def wait_ready(self, timeout: float = 20) -> Node:
@@ -474,7 +474,7 @@ class Node:
         def serving():
             if not self.running():
                 raise AssertionError(f"node {self.name} exited early\n{self.diagnostics()}")
-            return self.try_get("/openidm/health/live") is not None
+            return self.try_get("/openidm/health/live", auth="anonymous") is not None
 
         wait_for(serving, timeout, f"{self.name} listening")
         return self

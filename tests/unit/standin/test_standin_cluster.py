@@ -111,7 +111,7 @@ def test_clean_shutdown_marks_the_node_down(make_node, repo_db):
     def stopping():
         reply = b.try_get("/openidm/info/ping", auth="anonymous")
         if reply is not None and reply.json["state"] == "STOPPING":
-            seen["ready"] = b.get("/openidm/health/ready").status
+            seen["ready"] = b.get("/openidm/health/ready", auth="anonymous").status
             return True
         return False
 
@@ -119,7 +119,7 @@ def test_clean_shutdown_marks_the_node_down(make_node, repo_db):
     assert seen["ready"] == 503
     assert stopper.wait(timeout=35) == 0
     assert b.wait_exit(timeout=5) == 0
-    assert b.try_get("/openidm/health/live") is None  # listeners closed
+    assert b.try_get("/openidm/health/live", auth="anonymous") is None  # listeners closed
     state = a.cluster()["b"]
     assert state["state"] == "down" and state["shutdown"].endswith("Z")
     assert not (b.home / ".openidm.pid").exists()
@@ -132,7 +132,10 @@ def test_in_flight_request_finishes_during_shutdown(make_node, repo_db):
     node = make_node("n", repo_db, grace=0)
     node.start().wait_ready()
     slow = socket.create_connection(("127.0.0.1", node.http_port))
-    slow.sendall(b"GET /openidm/health/live HTTP/1.1\r\nHost: localhost\r\n")  # unfinished
+    slow.sendall(
+        b"GET /openidm/health/live HTTP/1.1\r\nHost: localhost\r\n"
+        b"X-OpenIDM-Username: anonymous\r\nX-OpenIDM-Password: anonymous\r\n"
+    )  # unfinished
     time.sleep(0.3)  # let the listener accept it: only accepted connections are in flight
     node.terminate()
     wait_for(lambda: "stopping: not ready" in node.log_text(), 5, "stopping")
@@ -149,7 +152,9 @@ def test_not_ready_while_the_repository_check_in_fails(make_node, repo_db, pg):
     node.start().wait_ready()
     pg.query(repo_db, "ALTER TABLE openidm.clusterobjects RENAME TO clusterobjects_gone")
     reply = wait_for(
-        lambda: (r := node.get("/openidm/health/ready")).status == 503 and r, 5, "not ready"
+        lambda: (r := node.get("/openidm/health/ready", auth="anonymous")).status == 503 and r,
+        5,
+        "not ready",
     )
     assert "repository check-in failed" in reply.json["message"]
     assert "cluster check-in failed" in node.log_text()

@@ -81,7 +81,10 @@ def test_project_location_option(make_node, repo_db, tmp_path):
     node.wait_ready()
     assert f"Using PROJECT_HOME:   {project}" in node.output()
     assert f"Using boot properties at {project}/resolver/boot.properties" in node.output()
-    assert node.get("/openidm/health/ready").headers["X-IDM-Node-Id"] == "from-project"
+    assert (
+        node.get("/openidm/health/ready", auth="anonymous").headers["X-IDM-Node-Id"]
+        == "from-project"
+    )
     assert "OpenIDM ready" in (work / "logs" / "openidm0.log.0").read_text()
     assert not (node.home / "logs" / "openidm0.log.0").exists()
 

@@ -2,10 +2,13 @@
 
 Like PingIDM, the stand-in resolves ``mainKeyStore`` and ``mainTrustStore`` from
 ``conf/secrets.json`` and generates missing stores on first start with random key material
-(RSA 2048 and a self-signed certificate for ``openidm.host``), so that two nodes started
+(RSA 2048 and a self-signed certificate with subject ``CN=localhost``, whatever ``openidm.host``
+says, under the listeners' default alias ``openidm-localhost``), so that two nodes started
 independently hold different keys. Deliberate difference: the stores are PKCS#12 files under the
 IDM file names (``keystore.jceks``, ``truststore``); a real JCEKS/JKS file is refused with a clear
-error. New files are created atomically and never replace a file another node created meanwhile.
+error. A keystore may hold several key entries (for example a certificate imported with keytool
+under the listeners' ``sslCertAlias``); each is found by its alias (PKCS#12 friendly name). New
+files are created atomically and never replace a file another node created meanwhile.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import hashlib
+import hmac
 import ipaddress
 import json
 import os
@@ -32,6 +36,9 @@ from idm_standin.log import LOGGER
 from idm_standin.props import Properties, PropertyError, resolve
 
 SECRETS_FILE = "secrets.json"
+# Subject of the certificate IDM generates on first start (DefaultKeyStoreInitializer): always
+# localhost, not openidm.host, so a load balancer's public name does not match it.
+GENERATED_CN = "localhost"
 
 
 @dataclass(frozen=True)
@@ -51,10 +58,19 @@ class KeyMaterial:
     fingerprints: dict[str, str] = field(default_factory=dict)
 
     def key_entry(self, alias: str) -> tuple[object, x509.Certificate] | None:
-        return self.entries.get(alias)
+        """The entry of ``alias``; like Java's PKCS12 keystore, aliases ignore case."""
+        if alias in self.entries:
+            return self.entries[alias]
+        for name, entry in self.entries.items():
+            if name.lower() == alias.lower():
+                return entry
+        return None
 
     def pem_for_alias(self, alias: str) -> tuple[bytes, bytes]:
-        key, cert = self.entries[alias]
+        entry = self.key_entry(alias)
+        if entry is None:
+            raise KeyError(alias)
+        key, cert = entry
         key_pem = key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
@@ -202,9 +218,10 @@ def _read_store(store: StoreConfig, what: str) -> tuple[bytes, object]:
     return data, parsed
 
 
-def prepare(paths: Paths, props: Properties, host: str, default_alias: str) -> KeyMaterial:
+def prepare(paths: Paths, props: Properties, default_alias: str) -> KeyMaterial:
     """Load mainKeyStore/mainTrustStore, generating the missing ones; compute fingerprints."""
     keystore, truststore, secrets_raw = load_secrets_config(paths, props)
+    host = GENERATED_CN
     if not keystore.path.exists():
         key, cert = new_certificate(host)
         data = pkcs12.serialize_key_and_certificates(
@@ -222,10 +239,7 @@ def prepare(paths: Paths, props: Properties, host: str, default_alias: str) -> K
                 "keystore %s was created meanwhile by another node; using it", keystore.path
             )
     ks_bytes, ks = _read_store(keystore, "keystore")
-    entries: dict[str, tuple[object, x509.Certificate]] = {}
-    if ks.key is not None and ks.cert is not None:
-        alias = (ks.cert.friendly_name or b"").decode("utf-8", "replace")
-        entries[alias] = (ks.key, ks.cert.certificate)
+    entries = key_entries(ks_bytes, keystore.password, ks)
     if not truststore.path.exists():
         certs = [pkcs12.PKCS12Certificate(c, a.encode("utf-8")) for a, (_, c) in entries.items()]
         if not certs:
@@ -288,3 +302,213 @@ def host_matches(host: str | None, names: list[str]) -> bool:
             if first and rest == name[2:]:
                 return True
     return False
+
+
+# --- PKCS#12 stores with several key entries ----------------------------------------------------
+# cryptography's load_pkcs12 returns one key (the first). A keystore written by keytool may hold
+# several; to read entry N, the store is re-assembled with only the N-th key bag (certificate
+# bags untouched, still encrypted), given a fresh MAC, and loaded again, so OpenSSL still does all
+# decryption and pairs the key with its certificate by localKeyId.
+
+_OID_DATA = bytes.fromhex("2a864886f70d010701")
+_OID_KEY_BAG = bytes.fromhex("2a864886f70d010c0a0101")
+_OID_SHROUDED_KEY_BAG = bytes.fromhex("2a864886f70d010c0a0102")
+_OID_FRIENDLY_NAME = bytes.fromhex("2a864886f70d010914")
+_OID_SHA256 = bytes.fromhex("608648016503040201")
+
+
+class _DerError(ValueError):
+    pass
+
+
+def _tlv(data: bytes, pos: int) -> tuple[int, int, int]:
+    """(tag, content start, content end) of the DER element at ``pos``."""
+    if pos + 2 > len(data):
+        raise _DerError("truncated")
+    tag, length = data[pos], data[pos + 1]
+    pos += 2
+    if length & 0x80:
+        count = length & 0x7F
+        if count == 0 or count > 4 or pos + count > len(data):
+            raise _DerError("unsupported length")  # indefinite (BER) or absurd
+        length = int.from_bytes(data[pos : pos + count], "big")
+        pos += count
+    if pos + length > len(data):
+        raise _DerError("truncated")
+    return tag, pos, pos + length
+
+
+def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
+    """(tag, content start, content end, element start) of each element in data[start:end]."""
+    out = []
+    pos = start
+    while pos < end:
+        tag, cs, ce = _tlv(data, pos)
+        out.append((tag, cs, ce, pos))
+        pos = ce
+    return out
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    n = len(content)
+    if n < 0x80:
+        return bytes([tag, n]) + content
+    size = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(size)]) + size + content
+
+
+def _p12_kdf(password: str, salt: bytes, purpose: int, iterations: int, size: int) -> bytes:
+    """The PKCS#12 key derivation (RFC 7292 appendix B.2) with SHA-256."""
+    v = 64  # SHA-256 block size; its output is 32 bytes
+    secret = password.encode("utf-16-be") + b"\x00\x00"
+
+    def fill(value: bytes) -> bytes:
+        if not value:
+            return b""
+        length = v * -(-len(value) // v)
+        return (value * (length // len(value) + 1))[:length]
+
+    block_d = bytes([purpose]) * v
+    block_i = bytearray(fill(salt) + fill(secret))
+    out = b""
+    while len(out) < size:
+        a = hashlib.sha256(block_d + bytes(block_i)).digest()
+        for _ in range(iterations - 1):
+            a = hashlib.sha256(a).digest()
+        out += a
+        b = int.from_bytes(fill(a), "big")
+        for j in range(0, len(block_i), v):
+            chunk = (int.from_bytes(block_i[j : j + v], "big") + b + 1) % (1 << (8 * v))
+            block_i[j : j + v] = chunk.to_bytes(v, "big")
+    return out[:size]
+
+
+def _friendly_name(bag: bytes) -> str | None:
+    _tag, cs, ce = _tlv(bag, 0)
+    parts = _children(bag, cs, ce)  # bagId, [0] bagValue, SET bagAttributes
+    for tag, cs, ce, _ in parts[2:]:
+        if tag != 0x31:
+            continue
+        for _t, acs, ace, _s in _children(bag, cs, ce):
+            attr = _children(bag, acs, ace)
+            if len(attr) == 2 and bag[attr[0][1] : attr[0][2]] == _OID_FRIENDLY_NAME:
+                values = _children(bag, attr[1][1], attr[1][2])
+                if values and values[0][0] == 0x1E:  # BMPString
+                    return bag[values[0][1] : values[0][2]].decode("utf-16-be", "replace")
+    return None
+
+
+def _split_key_bags(data: bytes) -> tuple[list[bytes], list[tuple[bytes, str | None]]] | None:
+    """The ContentInfos of a PFX with every key bag taken out, and the key bags (with their
+    friendly names); None when the file is not laid out as expected."""
+    _tag, cs, ce = _tlv(data, 0)
+    pfx = _children(data, cs, ce)
+    if len(pfx) < 2:
+        return None
+    auth = _children(data, pfx[1][1], pfx[1][2])
+    if len(auth) != 2 or data[auth[0][1] : auth[0][2]] != _OID_DATA:
+        return None
+    wrapped = _children(data, auth[1][1], auth[1][2])
+    if len(wrapped) != 1 or wrapped[0][0] != 0x04:
+        return None
+    safe = data[wrapped[0][1] : wrapped[0][2]]
+    _t, scs, sce = _tlv(safe, 0)
+    infos: list[bytes] = []
+    keys: list[tuple[bytes, str | None]] = []
+    for _t2, ics, ice, istart in _children(safe, scs, sce):
+        info = _children(safe, ics, ice)
+        if len(info) != 2 or safe[info[0][1] : info[0][2]] != _OID_DATA:
+            infos.append(safe[istart:ice])  # encrypted data (certificates): kept as it is
+            continue
+        inner = _children(safe, info[1][1], info[1][2])
+        if len(inner) != 1 or inner[0][0] != 0x04:
+            return None
+        contents = safe[inner[0][1] : inner[0][2]]
+        _t3, bcs, bce = _tlv(contents, 0)
+        others = []
+        for _t4, gcs, gce, gstart in _children(contents, bcs, bce):
+            bag = contents[gstart:gce]
+            bag_parts = _children(contents, gcs, gce)
+            oid = contents[bag_parts[0][1] : bag_parts[0][2]]
+            if oid in (_OID_KEY_BAG, _OID_SHROUDED_KEY_BAG):
+                keys.append((bag, _friendly_name(bag)))
+            else:
+                others.append(bag)
+        if others:
+            infos.append(_data_info(b"".join(others)))
+    return infos, keys
+
+
+def _data_info(bags: bytes) -> bytes:
+    return _der(0x30, _der(0x06, _OID_DATA) + _der(0xA0, _der(0x04, _der(0x30, bags))))
+
+
+def _pfx(infos: list[bytes], password: str) -> bytes:
+    auth_safe = _der(0x30, b"".join(infos))
+    salt = os.urandom(16)
+    iterations = 2048
+    mac_key = _p12_kdf(password, salt, 3, iterations, 32)
+    digest = hmac.new(mac_key, auth_safe, hashlib.sha256).digest()
+    algorithm = _der(0x30, _der(0x06, _OID_SHA256) + b"\x05\x00")
+    mac_data = _der(
+        0x30,
+        _der(0x30, algorithm + _der(0x04, digest))
+        + _der(0x04, salt)
+        + _der(0x02, iterations.to_bytes(2, "big")),
+    )
+    return _der(
+        0x30,
+        _der(0x02, b"\x03")
+        + _der(0x30, _der(0x06, _OID_DATA) + _der(0xA0, _der(0x04, auth_safe)))
+        + mac_data,
+    )
+
+
+def _public_bytes(public_key: object) -> bytes:
+    return public_key.public_bytes(  # type: ignore[attr-defined]
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def _matching_certificate(one: object) -> x509.Certificate | None:
+    """The certificate of the loaded key: OpenSSL pairs them by localKeyId, checked here."""
+    own = _public_bytes(one.key.public_key())  # type: ignore[attr-defined]
+    candidates = [one.cert, *one.additional_certs]  # type: ignore[attr-defined]
+    for candidate in candidates:
+        if _public_bytes(candidate.certificate.public_key()) == own:
+            return candidate.certificate
+    return None
+
+
+def key_entries(
+    data: bytes, password: str, parsed: object
+) -> dict[str, tuple[object, x509.Certificate]]:
+    """Every key entry of a PKCS#12 keystore by alias (friendly name, as keytool writes it)."""
+    entries: dict[str, tuple[object, x509.Certificate]] = {}
+    try:
+        split = _split_key_bags(data)
+    except _DerError:
+        split = None
+    if split is not None and len(split[1]) > 1:
+        infos, keys = split
+        for bag, name in keys:
+            try:
+                one = pkcs12.load_pkcs12(
+                    _pfx([_data_info(bag), *infos], password), password.encode("utf-8")
+                )
+            except ValueError:
+                continue
+            if one.key is None or one.cert is None:
+                continue
+            cert = _matching_certificate(one)
+            if cert is None:
+                continue
+            alias = name or (one.cert.friendly_name or b"").decode("utf-8", "replace")
+            entries.setdefault(alias, (one.key, cert))
+        if entries:
+            return entries
+    if parsed.key is not None and parsed.cert is not None:  # type: ignore[attr-defined]
+        cert = parsed.cert  # type: ignore[attr-defined]
+        alias = (cert.friendly_name or b"").decode("utf-8", "replace")
+        entries[alias] = (parsed.key, cert.certificate)  # type: ignore[attr-defined]
+    return entries

@@ -134,7 +134,6 @@ class Instance:
             listeners = config.load_listeners(paths, props)
             execute_persistent = config.load_execute_persistent(paths, props)
             schedules = scheduler.load_schedules(paths, props)
-            host = (props.get("openidm.host") or "localhost").strip()
             alias = (props.get("openidm.https.keystore.cert.alias") or "openidm-localhost").strip()
             active_passive_flag = props.get_bool(
                 "org.forgerock.feature.cluster.active.passive", False
@@ -155,7 +154,7 @@ class Instance:
                 " and org.forgerock.feature.cluster.improved set to true; it stays off"
             )
 
-        material = security.prepare(paths, props, host, alias)
+        material = security.prepare(paths, props, alias)
         contexts = {
             lst.name: web.tls_context(material, lst) if lst.secure else (None, None)
             for lst in listeners

@@ -4,7 +4,9 @@ One threading server per enabled ``conf/webserver.listener-*.json``. Secure list
 keystore certificate of their ``sslCertAlias``; ``mutualAuth`` listeners require a client
 certificate trusted by the truststore. On TLS listeners a request whose Host header does not match
 the certificate's subject CN or a SAN gets ``400``, like Jetty 12's SNI host check in IDM 8.
-Every response carries ``X-IDM-Node-Id``.
+Every REST endpoint, the health endpoints included, needs credentials: the anonymous headers
+(``X-OpenIDM-Username: anonymous``, ``X-OpenIDM-Password: anonymous``) for health and info, the
+admin for the rest; without them the answer is ``401``. Every response carries ``X-IDM-Node-Id``.
 """
 
 from __future__ import annotations
@@ -113,6 +115,7 @@ class App:
             method = "GET"
         if path in ("/openidm/health/live", "/openidm/health/ready", "/openidm/health"):
             self._only(method, "GET")
+            self.require(headers, admin=False)
             status = self.node.status()
             ok = status.live if path.endswith("/live") else status.ready
             payload = {"state": status.state, "shortDesc": status.short_desc}
