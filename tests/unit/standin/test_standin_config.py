@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -197,9 +198,9 @@ def test_c10_foreign_keystore_cannot_decrypt(make_node, repo_db, pg):
     reason = wait_for(lambda: _not_ready_reason(own), 20, "own: ACTIVE_NOT_READY")
     assert "cannot decrypt configuration standin.encrypted" in reason
     assert "encrypted by node first" in reason and "other key material" in reason
-    ready = own.get("/openidm/health/ready")
+    ready = own.get("/openidm/health/ready", auth="anonymous")
     assert ready.status == 503 and "cannot decrypt" in ready.json["message"]
-    assert own.get("/openidm/health/live").status == 200  # it is up, not refused
+    assert own.get("/openidm/health/live", auth="anonymous").status == 200  # it is up, not refused
     assert "node is not ready: cannot decrypt configuration" in own.log_text()
     # No keystore comparison: a node with the same key but other store bytes is ready.
     assert first.keystore_file().read_bytes() != own.keystore_file().read_bytes()
@@ -268,9 +269,9 @@ def test_c15_startup_delay_default(make_node, repo_db):
     started = time.monotonic()
     node.start().wait_serving()
     assert node.get("/openidm/info/ping", auth="anonymous").json["state"] == "STARTING"
-    assert node.get("/openidm/health/ready").status == 503
+    assert node.get("/openidm/health/ready", auth="anonymous").status == 503
     time.sleep(3)
-    assert node.get("/openidm/health/ready").status == 503  # a 2 s wait would not do
+    assert node.get("/openidm/health/ready", auth="anonymous").status == 503  # a 2 s wait would not do
     node.wait_ready(timeout=30)
     assert time.monotonic() - started >= 19
     assert "start-up delay 20.0 s" in node.log_text()
@@ -362,3 +363,37 @@ def build_default(tmp_path: Path) -> Path:
     from standin_harness import build_zip
 
     return build_zip(tmp_path / "default")
+
+
+@pytest.mark.skipif(shutil.which("keytool") is None, reason="needs keytool (Java)")
+def test_c10_tls_certificate_replacement_keeps_the_config_key(make_node, repo_db, pg, tmp_path):
+    """C7 + C10: a generated keystore holds the listeners' entry and a separate configuration key
+    entry (openidm-sym-default). Importing a certificate over openidm-localhost, as the collection
+    does after the first start, leaves what the first node encrypted readable."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from idm_standin.security import new_certificate
+
+    first = make_node("first", repo_db, keys=False)
+    first.start().wait_ready()
+    first.terminate()
+    first.wait_exit()
+    key, cert = new_certificate("idm.example.test")
+    bundle = tmp_path / "public.p12"
+    bundle.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"public", key, cert, None, serialization.BestAvailableEncryption(b"bundle-pw")
+        )
+    )
+    listing = ["keytool", "-list", "-keystore", str(first.keystore_file()), "-storepass", "changeit"]
+    before = subprocess.run(listing, check=True, capture_output=True, text=True).stdout
+    assert "openidm-localhost" in before and "openidm-sym-default" in before
+    subprocess.run(
+        ["keytool", "-noprompt", "-importkeystore", "-srckeystore", str(bundle),
+         "-srcstoretype", "PKCS12", "-srcstorepass", "bundle-pw", "-srcalias", "public",
+         "-destkeystore", str(first.keystore_file()), "-deststorepass", "changeit",
+         "-destalias", "openidm-localhost"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    first.start().wait_ready()  # decrypts what it stored before the import
+    assert "cannot decrypt" not in first.log_text()

@@ -218,20 +218,49 @@ def _read_store(store: StoreConfig, what: str) -> tuple[bytes, object]:
     return data, parsed
 
 
-def prepare(paths: Paths, props: Properties, default_alias: str) -> KeyMaterial:
-    """Load mainKeyStore/mainTrustStore, generating the missing ones; compute fingerprints."""
+def new_keystore(aliases: list[str], password: str) -> bytes:
+    """A PKCS#12 keystore with one new random key entry (CN=localhost) under each alias."""
+    singles = []
+    for alias in aliases:
+        key, cert = new_certificate(GENERATED_CN)
+        singles.append(
+            pkcs12.serialize_key_and_certificates(
+                alias.encode("utf-8"), key, cert, None, _encryption(password)
+            )
+        )
+    if len(singles) == 1:
+        return singles[0]
+    key_infos: list[bytes] = []
+    cert_infos: list[bytes] = []
+    for data in singles:
+        split = _split_key_bags(data)
+        if split is None:
+            raise StandinError("cannot lay out a keystore with several entries")
+        infos, keys = split
+        key_infos.extend(_data_info(bag) for bag, _name in keys)
+        cert_infos.extend(infos)
+    return _pfx(key_infos + cert_infos, password)
+
+
+def prepare(
+    paths: Paths, props: Properties, default_alias: str, config_alias: str | None = None
+) -> KeyMaterial:
+    """Load mainKeyStore/mainTrustStore, generating the missing ones; compute fingerprints.
+
+    A generated keystore holds the listeners' entry (``default_alias``) and, like IDM's, a
+    separate entry for configuration encryption (``config_alias``, openidm-sym-default), so
+    that replacing the TLS certificate does not change the key configuration is encrypted with.
+    """
     keystore, truststore, secrets_raw = load_secrets_config(paths, props)
     host = GENERATED_CN
     if not keystore.path.exists():
-        key, cert = new_certificate(host)
-        data = pkcs12.serialize_key_and_certificates(
-            default_alias.encode("utf-8"), key, cert, None, _encryption(keystore.password)
-        )
+        aliases = [default_alias] + ([config_alias] if config_alias and config_alias != default_alias else [])
+        data = new_keystore(aliases, keystore.password)
         if _create_exclusive(keystore.path, data):
             LOGGER.info(
-                "generated a new keystore %s with random key material (alias %s, CN=%s)",
+                "generated a new keystore %s with random key material (aliases %s, CN=%s)",
                 keystore.path,
-                default_alias,
+                ", ".join(aliases),
                 host,
             )
         else:
@@ -241,7 +270,12 @@ def prepare(paths: Paths, props: Properties, default_alias: str) -> KeyMaterial:
     ks_bytes, ks = _read_store(keystore, "keystore")
     entries = key_entries(ks_bytes, keystore.password, ks)
     if not truststore.path.exists():
-        certs = [pkcs12.PKCS12Certificate(c, a.encode("utf-8")) for a, (_, c) in entries.items()]
+        # Like IDM's, a generated truststore trusts the listeners' certificate, not the key
+        # entries that only encrypt configuration.
+        trusted_entries = {a: e for a, e in entries.items() if a == default_alias} or entries
+        certs = [
+            pkcs12.PKCS12Certificate(c, a.encode("utf-8")) for a, (_, c) in trusted_entries.items()
+        ]
         if not certs:
             raise StandinError(f"keystore {keystore.path} holds no key entry to trust")
         data = pkcs12.serialize_key_and_certificates(

@@ -154,7 +154,7 @@ class Instance:
                 " and org.forgerock.feature.cluster.improved set to true; it stays off"
             )
 
-        material = security.prepare(paths, props, alias)
+        material = security.prepare(paths, props, alias, crypto_alias or None)
         contexts = {
             lst.name: web.tls_context(material, lst) if lst.secure else (None, None)
             for lst in listeners
