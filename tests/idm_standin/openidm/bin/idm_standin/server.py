@@ -139,11 +139,15 @@ class Instance:
             for lst in listeners
         }
 
-        ds = repo.load_datasource(paths, props)
+        if not material.entries:
+            raise StandinError(f"keystore {material.keystore.path} holds no key entry")
+        crypto_alias, (crypto_key, _cert) = next(iter(material.entries.items()))
+        ds = repo.load_repository(paths, props, crypto_key, crypto_alias)
         LOGGER.info("connecting to the repository %s as %s", ds.describe(), ds.user)
         conn = ds.connect(f"idm-standin {node_id}")
         try:
-            repo.check_schema(conn, ds)
+            if isinstance(ds, repo.Datasource):
+                repo.check_schema(conn, ds)
             typeid = repo.objecttype_id(conn, cluster.OBJECTTYPE)
             cluster.refuse_duplicate(
                 conn, typeid, cluster_cfg, config.hostname(), str(paths.install)
