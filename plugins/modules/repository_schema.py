@@ -12,7 +12,7 @@ version_added: 0.1.0
 description:
   - Runs the product's DDL scripts (C(openidm.pgsql), C(flowable.postgres.all.create.sql), ...)
     against the repository database, but only when none of their tables exists. The product's
-    C(openidm.pgsql) begins with C(DROP SCHEMA IF EXISTS openidm CASCADE): a second run silently
+    C(openidm.pgsql) begins with C(DROP SCHEMA IF EXISTS openidm CASCADE), so a second run silently
     destroys the whole repository. It must run once per cluster, never again.
   - Everything happens in one transaction that first takes a PostgreSQL advisory lock, then looks
     at the schema. Two runs at once therefore apply the DDL once (the second waits, then finds the
@@ -24,7 +24,7 @@ description:
     role, holds tables that no given script creates, or is partial (some tables of the base
     scripts - the destructive ones and the one creating I(marker_table) - present, others not).
   - When the schema is complete, a later script (one given now whose tables are all absent, for
-    example C(audit.pgsql) added to the list after the first deployment) is never run: it is
+    example C(audit.pgsql) added to the list after the first deployment) is never run; it is
     returned in RV(pending) with a warning. When the schema exists but was created from scripts
     whose checksums differ from the given ones (a newer product version), the difference is
     reported and nothing changes; upgrading a schema is the product's upgrade procedure.
