@@ -20,6 +20,13 @@ description:
     returns with C(get_checksum) and C(checksum_algorithm=sha256)),
     so that a converged node costs one module call however many files a role manages.
   - A file is written when it is missing, or its sha256, mode, owner or group differ.
+  - A file with C(product_rewrites) true is one the product rewrites itself (PingIDM encrypts the
+    datasource password at start and writes the file back), so its live sha256 says nothing about
+    what the collection wrote. It is judged by its record instead - a root-only file
+    C(.<name>.rendered.sha256) beside it holding the sha256 of the content the collection rendered
+    - written when it is missing, its mode, owner or group differ, or its record is missing or
+    names other content. The records to write are returned in C(records); the I(found) list must
+    include them (M(ansible.builtin.find) with C(hidden=true)).
   - A found file is pruned when it is not managed and its name matches a pattern of a prune entry
     for its directory (for example C(webserver.listener-*.json) in C(conf/)), and, when I(owned) is
     given, only when it is in I(owned): the files the collection wrote on an earlier run. Files
@@ -30,8 +37,9 @@ options:
   _input:
     description:
       - Wanted files, each with C(path), C(content) and C(mode) (for example C('0640')), and
-        optionally C(owner) and C(group) (default I(owner) and I(group)) and C(restart) (default
-        true - whether a change of the file needs a restart of the node).
+        optionally C(owner) and C(group) (default I(owner) and I(group)), C(restart) (default
+        true - whether a change of the file needs a restart of the node) and C(product_rewrites)
+        (default false - judge the file by its record, not by its live checksum).
     type: list
     elements: dict
     required: true
@@ -69,7 +77,7 @@ EXAMPLES = r"""
       {{ wanted | idm_automation.cluster.file_changes(found.files, 'idm', 'idm', prune, owned) }}
 # -> {'write': ['/opt/idm/openidm/conf/cluster.json'],
 #     'restart': ['/opt/idm/openidm/conf/cluster.json'],
-#     'prune': ['/opt/idm/openidm/conf/webserver.listener-old.json']}
+#     'prune': ['/opt/idm/openidm/conf/webserver.listener-old.json'], 'records': []}
 """
 
 RETURN = r"""
@@ -85,6 +93,12 @@ _value:
       description: The paths of I(write) whose change needs a restart (C(restart) not false).
       type: list
       elements: str
+    records:
+      description:
+        - Records to write (C(path), C(content), C(mode), C(owner), C(group), C(restart) false),
+          those of the C(product_rewrites) files that are missing or name other content.
+      type: list
+      elements: dict
     prune:
       description: Paths of unmanaged files that match a prune pattern (and are in I(owned)).
       type: list
@@ -92,18 +106,53 @@ _value:
 """
 
 
+def _sha256(text: Any) -> str:
+    return hashlib.sha256(str(text).encode("utf-8")).hexdigest()
+
+
+def record_path(path: str) -> str:
+    """Where the record of a file the product rewrites lives: beside it, hidden, not ``*.json``
+    (so that the product never reads it as configuration)."""
+    return posixpath.join(posixpath.dirname(path), f".{posixpath.basename(path)}.rendered.sha256")
+
+
+def record_content(content: Any) -> str:
+    return _sha256(content) + "\n"
+
+
 def _differs(
-    wanted: Mapping[str, Any], found: Mapping[str, Any] | None, owner: str, group: str
+    wanted: Mapping[str, Any],
+    found: Mapping[str, Any] | None,
+    owner: str,
+    group: str,
+    current: Mapping[str, Mapping[str, Any]],
 ) -> bool:
     if found is None:
         return True
-    digest = hashlib.sha256(str(wanted["content"]).encode("utf-8")).hexdigest()
+    if wanted.get("product_rewrites", False):
+        record = current.get(record_path(str(wanted["path"])))
+        same = record is not None and record.get("checksum") == _sha256(
+            record_content(wanted["content"])
+        )
+    else:
+        same = found.get("checksum") == _sha256(wanted["content"])
     return (
-        found.get("checksum") != digest
+        not same
         or str(found.get("mode")) != str(wanted["mode"])
         or found.get("pw_name") != wanted.get("owner", owner)
         or found.get("gr_name") != wanted.get("group", group)
     )
+
+
+def _record(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "path": record_path(str(item["path"])),
+        "content": record_content(item["content"]),
+        "mode": "0600",
+        "owner": "root",
+        "group": "root",
+        "restart": False,
+    }
 
 
 def file_changes(
@@ -113,7 +162,7 @@ def file_changes(
     group: str,
     prune: Iterable[Mapping[str, str]] | None = None,
     owned: Iterable[str] | None = None,
-) -> dict[str, list[str]]:
+) -> dict[str, list[Any]]:
     """Paths to write and to prune."""
     wanted = list(wanted or [])
     for index, item in enumerate(wanted):
@@ -122,7 +171,9 @@ def file_changes(
     current = {str(f["path"]): f for f in found or [] if isinstance(f, Mapping) and "path" in f}
     managed = {str(item["path"]) for item in wanted}
     write = [
-        str(w["path"]) for w in wanted if _differs(w, current.get(str(w["path"])), owner, group)
+        str(w["path"])
+        for w in wanted
+        if _differs(w, current.get(str(w["path"])), owner, group, current)
     ]
     rules = [(posixpath.normpath(p["dir"]), p["pattern"]) for p in prune or []]
     if owned is not None and (isinstance(owned, (str, bytes)) or not isinstance(owned, Iterable)):
@@ -140,7 +191,17 @@ def file_changes(
         )
     )
     quiet = {str(w["path"]) for w in wanted if w.get("restart", True) is False}
-    return {"write": write, "restart": [p for p in write if p not in quiet], "prune": stale}
+    records = [
+        record
+        for record in (_record(w) for w in wanted if w.get("product_rewrites", False))
+        if _differs(record, current.get(record["path"]), owner, group, current)
+    ]
+    return {
+        "write": write,
+        "restart": [p for p in write if p not in quiet],
+        "prune": stale,
+        "records": records,
+    }
 
 
 class FilterModule:

@@ -11,16 +11,23 @@ short_description: Run the PingIDM repository DDL exactly once per PostgreSQL da
 version_added: 0.1.0
 description:
   - Runs the product's DDL scripts (C(openidm.pgsql), C(flowable.postgres.all.create.sql), ...)
-    against the repository database, but only when the schema is absent. The product's DDL is
-    plain C(CREATE) - running it a second time fails - and it must run once per cluster, not once
-    per node.
-  - Everything happens in one transaction that first takes a PostgreSQL advisory lock, then
-    checks for the marker table. Two runs at once therefore apply the DDL once (the second waits,
-    then finds the schema), and a failure or lost connection half-way leaves nothing behind
-    (PostgreSQL DDL is transactional).
-  - Never drops, truncates or re-creates anything. When the schema exists but was created from
-    scripts whose checksums differ from the given ones (a newer product version), it reports the
-    difference and changes nothing; upgrading a schema is the product's upgrade procedure.
+    against the repository database, but only when none of their tables exists. The product's
+    C(openidm.pgsql) begins with C(DROP SCHEMA IF EXISTS openidm CASCADE), so a second run silently
+    destroys the whole repository. It must run once per cluster, never again.
+  - Everything happens in one transaction that first takes a PostgreSQL advisory lock, then looks
+    at the schema. Two runs at once therefore apply the DDL once (the second waits, then finds the
+    schema), and a failure or lost connection half-way leaves nothing behind (PostgreSQL DDL is
+    transactional).
+  - The tables each script creates are read from its C(CREATE TABLE) statements. The scripts run
+    only when none of these tables exists anywhere and the schema holds no table at all.
+  - Refuses, naming what it found and the fix, and runs nothing when the schema is owned by another
+    role, holds tables that no given script creates, or is partial (some tables of the base
+    scripts - the destructive ones and the one creating I(marker_table) - present, others not).
+  - When the schema is complete, a later script (one given now whose tables are all absent, for
+    example C(audit.pgsql) added to the list after the first deployment) is never run; it is
+    returned in RV(pending) with a warning. When the schema exists but was created from scripts
+    whose checksums differ from the given ones (a newer product version), the difference is
+    reported and nothing changes; upgrading a schema is the product's upgrade procedure.
   - The checksums of the applied scripts are recorded as the comment of the schema.
   - M(community.postgresql.postgresql_script) runs a script but always reports a change and takes no
     lock, which is why this module exists.
@@ -64,7 +71,9 @@ options:
     type: str
     default: openidm
   marker_table:
-    description: Table whose existence means the DDL already ran.
+    description:
+      - A table the main script creates; the scripts that create it, and the destructive ones,
+        are the base scripts whose tables must all be present in an existing schema.
     type: str
     default: openidm.configobjects
   scripts:
@@ -126,11 +135,19 @@ differs:
   type: list
   elements: str
   returned: always
+pending:
+  description:
+    - Scripts that never ran against the existing schema (their tables are absent, or for a script
+      creating no table, it is missing from the recorded checksums). They were not run.
+  type: list
+  elements: str
+  returned: always
 """
 
 import contextlib
 import hashlib
 import json
+import re
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -177,6 +194,148 @@ def marker_exists(cursor, marker: str) -> bool:
     return bool(cursor.fetchone()[0])
 
 
+_CREATE_TABLE = re.compile(
+    r"\bCREATE\s+(?:UNLOGGED\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"
+    r"((?:\"[^\"]+\"|[\w$]+)(?:\s*\.\s*(?:\"[^\"]+\"|[\w$]+))?)",
+    re.IGNORECASE,
+)
+_DESTRUCTIVE = re.compile(r"\bDROP\s+(?:SCHEMA|TABLE|DATABASE|OWNED)\b", re.IGNORECASE)
+_COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+
+
+def _ident(part: str) -> str:
+    part = part.strip()
+    return part[1:-1] if part.startswith('"') else part.lower()
+
+
+def created_tables(content: str) -> list[str]:
+    """Tables a script creates: ``schema.table``, or ``table`` when it names no schema."""
+    names = []
+    for match in _CREATE_TABLE.finditer(_COMMENTS.sub(" ", content)):
+        name = ".".join(_ident(p) for p in match.group(1).split("."))
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def is_destructive(content: str) -> bool:
+    """Whether a script drops something (the product's openidm.pgsql drops its schema first)."""
+    return bool(_DESTRUCTIVE.search(_COMMENTS.sub(" ", content)))
+
+
+def inspect(cursor, schema: str, scripts: list[dict], marker: str) -> dict:
+    """What the database holds of the schema and of the tables the scripts create."""
+    cursor.execute(
+        "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = %s",
+        (schema,),
+    )
+    row = cursor.fetchone()
+    owner = row[0] if row else None
+    cursor.execute("SELECT current_user")
+    user = cursor.fetchone()[0]
+    cursor.execute(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = %s AND c.relkind IN ('r', 'p') ORDER BY 1",
+        (schema,),
+    )
+    in_schema = [r[0] for r in cursor.fetchall()]
+    per_script = {}
+    known = set()
+    for script in scripts:
+        tables = created_tables(script["content"])
+        present = []
+        for table in tables:
+            if "." in table:
+                table_schema, name = table.split(".", 1)
+                found = table_schema == schema and name in in_schema
+                if table_schema == schema:
+                    known.add(name)
+                else:
+                    found = marker_exists(
+                        cursor, quote_ident(table_schema) + "." + quote_ident(name)
+                    )
+            else:
+                known.add(table)
+                found = table in in_schema or marker_exists(cursor, quote_ident(table))
+            if found:
+                present.append(table)
+        per_script[script["name"]] = {"tables": tables, "present": present}
+    marker_name = marker.split(".", 1)[1] if marker.startswith(schema + ".") else marker
+    base = [
+        s["name"]
+        for s in scripts
+        if is_destructive(s["content"])
+        or marker in per_script[s["name"]]["tables"]
+        or marker_name in per_script[s["name"]]["tables"]
+    ] or [scripts[0]["name"]]
+    return {
+        "owner": owner,
+        "user": user,
+        "in_schema": in_schema,
+        "unknown": [t for t in in_schema if t not in known],
+        "scripts": per_script,
+        "base": base,
+    }
+
+
+def _listing(names: list[str], limit: int = 8) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+_FIX_PARTIAL = (
+    " Nothing was run: the product's DDL drops the schema first and would destroy what is "
+    "there. Restore the repository from its backup, or - after making sure it holds nothing you "
+    "need - drop the schema by hand (DROP SCHEMA {schema} CASCADE) and run again."
+)
+
+
+def refusal(state: dict, schema: str, login_user: str) -> str | None:
+    """Why the scripts must not run and the schema cannot be taken as complete, or None."""
+    if state["owner"] is not None and state["owner"] != state["user"]:
+        return (
+            f"the schema {schema} exists and is owned by {state['owner']}, not by {login_user}: "
+            "a foreign schema (another application, or a repository created by another role). "
+            f"Nothing was run. Give the repository its own database, or log in as the owner."
+        )
+    if state["unknown"]:
+        return (
+            f"the schema {schema} holds tables that none of the given scripts creates "
+            f"({_listing(state['unknown'])}): a foreign or customised schema."
+            + _FIX_PARTIAL.format(schema=schema)
+        )
+    scripts = state["scripts"]
+    found_any = any(info["present"] for info in scripts.values())
+    if not found_any:
+        return None
+    for name in state["base"]:
+        info = scripts[name]
+        missing = [t for t in info["tables"] if t not in info["present"]]
+        if missing:
+            found = ", ".join(
+                f"{len(i['present'])} of {len(i['tables'])} tables of {n}"
+                for n, i in scripts.items()
+                if i["present"]
+            )
+            return (
+                f"the schema {schema} is partial: found {found}; missing from {name}: "
+                f"{_listing(missing)}." + _FIX_PARTIAL.format(schema=schema)
+            )
+    for name, info in scripts.items():
+        if (
+            name not in state["base"]
+            and info["present"]
+            and len(info["present"]) < len(info["tables"])
+        ):
+            missing = [t for t in info["tables"] if t not in info["present"]]
+            return (
+                f"the tables of {name} are partial in {schema}: found "
+                f"{_listing(info['present'])}; missing {_listing(missing)}. Nothing was run: "
+                f"complete or remove them by hand, then run again."
+            )
+    return None
+
+
 def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -199,23 +358,49 @@ def apply_scripts(module: AnsibleModule, cursor, scripts: list[dict]) -> None:
 def run(module: AnsibleModule, connection) -> dict:
     params = module.params
     scripts = params["scripts"]
+    schema = params["schema"]
     wanted = checksums(scripts)
-    result = {"changed": False, "applied": [], "recorded": {}, "differs": []}
+    result = {"changed": False, "applied": [], "recorded": {}, "differs": [], "pending": []}
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('lock_timeout', %s, true)", (f"{params['lock_timeout']}s",)
         )
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", (params["lock_key"],))
-        if marker_exists(cursor, params["marker_table"]):
-            recorded = recorded_checksums(cursor, params["schema"])
+        state = inspect(cursor, schema, scripts, params["marker_table"])
+        problem = refusal(state, schema, params["login_user"])
+        if problem:
+            raise RuntimeError(problem)
+        if any(info["present"] for info in state["scripts"].values()):
+            # Complete: the scripts ran. Never run any of them again; report what was added.
+            recorded = recorded_checksums(cursor, schema)
             result["recorded"] = recorded
             result["differs"] = sorted(n for n, h in wanted.items() if recorded.get(n, h) != h)
+            result["pending"] = [
+                s["name"]
+                for s in scripts
+                if (
+                    state["scripts"][s["name"]]["tables"]
+                    and not state["scripts"][s["name"]]["present"]
+                )
+                or (
+                    not state["scripts"][s["name"]]["tables"]
+                    and recorded
+                    and s["name"] not in recorded
+                )
+            ]
             connection.rollback()
             if result["differs"]:
                 module.warn(
                     "The repository schema exists and was created from other versions of "
                     f"{', '.join(result['differs'])}; it is left as it is. Upgrade it with the "
                     "product's upgrade procedure, never by re-running the DDL."
+                )
+            if result["pending"]:
+                module.warn(
+                    f"The repository schema exists, but {', '.join(result['pending'])} never ran "
+                    "against it (added to the script list after the schema was created). It was "
+                    "NOT run now: check that it does not drop anything, then run it once by hand "
+                    f"as the repository user (psql -d {params['login_db']} -f <script>)."
                 )
             return result
         if not params["create"]:
@@ -235,9 +420,7 @@ def run(module: AnsibleModule, connection) -> dict:
                 "check that they are the product's repository DDL"
             )
         comment = COMMENT_PREFIX + json.dumps(wanted, sort_keys=True)
-        cursor.execute(
-            f"COMMENT ON SCHEMA {quote_ident(params['schema'])} IS {quote_literal(comment)}"
-        )
+        cursor.execute(f"COMMENT ON SCHEMA {quote_ident(schema)} IS {quote_literal(comment)}")
         result["recorded"] = wanted
     connection.commit()
     return result

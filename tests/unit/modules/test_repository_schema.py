@@ -8,20 +8,25 @@ import hashlib
 import json
 import socket
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
 from standin_harness import wait_for
 
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
 COMMENT_PREFIX = "idm_automation.cluster DDL "
 APP_NAME = "idm_automation.cluster repository_schema"
 LOCK_KEY = 7170111100  # the module's default lock_key
 
-# Three scripts in the shape of the product's DDL: plain CREATE, several statements each. Each
-# appends its name to openidm.ddl_log, so the order in which they ran is recorded.
+# Three scripts in the shape of the product's DDL: the main one drops the schema first (as the
+# product's openidm.pgsql does), the others are plain CREATE. Each appends its name to
+# openidm.ddl_log, so the order in which they ran is recorded.
 MAIN = {
     "name": "openidm.pgsql",
     "content": """-- repository tables
+DROP SCHEMA IF EXISTS openidm CASCADE;
 CREATE SCHEMA openidm;
 CREATE TABLE openidm.ddl_log (n SERIAL PRIMARY KEY, script TEXT NOT NULL);
 CREATE TABLE openidm.configobjects (
@@ -373,3 +378,114 @@ def test_a_script_without_content_is_refused_before_connecting(run_module, schem
 def test_the_password_is_never_echoed(run_module, schema_args, schema_owner):
     result = run_module("repository_schema", schema_args())
     assert schema_owner.password not in result["_stdout"] + result["_stderr"]
+
+
+# --- The destructive DDL: never over existing tables ----------------------------------------------
+
+
+MARKER = "INSERT INTO openidm.configobjects (objectid, fullobject) VALUES ('marker', '{}')"
+
+
+def marker_rows(db) -> list[tuple]:
+    return db.query("SELECT objectid FROM openidm.configobjects ORDER BY 1")
+
+
+def test_a_second_run_keeps_the_marker_rows(run_module, schema_args, db):
+    assert run_module("repository_schema", schema_args())["changed"] is True
+    db.query(MARKER)
+    for _ in range(2):
+        again = run_module("repository_schema", schema_args())
+        assert not again.get("failed"), again
+        assert again["changed"] is False and again["applied"] == [] and again["pending"] == []
+    assert marker_rows(db) == [("marker",)]
+    assert db.ddl_log() == [s["name"] for s in SCRIPTS]
+
+
+def test_concurrent_runs_apply_once_and_keep_the_marker_rows(start_module, schema_args, db):
+    first = start_module("repository_schema", schema_args()).result()
+    assert first["changed"] is True, first
+    db.query(MARKER)
+    runs = [start_module("repository_schema", schema_args()) for _ in range(3)]
+    results = [run.result(timeout=120) for run in runs]
+    assert [r["changed"] for r in results] == [False] * 3, results
+    assert marker_rows(db) == [("marker",)]
+
+
+def test_a_partial_schema_is_refused(run_module, schema_args, db):
+    assert run_module("repository_schema", schema_args())["changed"] is True
+    db.query(MARKER)
+    db.query("DROP TABLE openidm.ddl_log")
+    result = run_module("repository_schema", schema_args())
+    assert result.get("failed") is True, result
+    assert "is partial" in result["msg"] and "openidm.ddl_log" in result["msg"], result
+    assert "DROP SCHEMA openidm CASCADE" in result["msg"]  # the fix
+    assert marker_rows(db) == [("marker",)]
+
+
+def test_a_partial_schema_without_the_marker_table_is_refused(run_module, schema_args, db):
+    db.query("CREATE SCHEMA openidm AUTHORIZATION " + schema_args()["login_user"])
+    db.query("CREATE TABLE openidm.ddl_log (n SERIAL PRIMARY KEY, script TEXT NOT NULL)")
+    db.query("INSERT INTO openidm.ddl_log (script) VALUES ('kept')")
+    result = run_module("repository_schema", schema_args())
+    assert result.get("failed") is True, result
+    assert "is partial" in result["msg"] and "openidm.configobjects" in result["msg"], result
+    assert db.query("SELECT script FROM openidm.ddl_log") == [("kept",)]
+
+
+def test_a_schema_with_unknown_tables_is_refused(run_module, schema_args, db):
+    db.query("CREATE SCHEMA openidm AUTHORIZATION " + schema_args()["login_user"])
+    db.query("CREATE TABLE openidm.invoices (id INT)")
+    result = run_module("repository_schema", schema_args())
+    assert result.get("failed") is True, result
+    assert "invoices" in result["msg"] and "foreign" in result["msg"], result
+    assert db.query("SELECT to_regclass('openidm.invoices') IS NOT NULL") == [(True,)]
+
+
+def test_a_schema_owned_by_another_role_is_refused(run_module, schema_args, db):
+    db.query("CREATE SCHEMA openidm")  # owned by the superuser
+    result = run_module("repository_schema", schema_args())
+    assert result.get("failed") is True, result
+    assert "owned by postgres" in result["msg"], result
+    assert db.query("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    " WHERE n.nspname = 'openidm'") == [(0,)]  # fmt: skip
+
+
+def test_an_empty_schema_of_the_login_role_is_filled(run_module, schema_args, db):
+    db.query("CREATE SCHEMA openidm AUTHORIZATION " + schema_args()["login_user"])
+    result = run_module("repository_schema", schema_args())
+    assert result["changed"] is True, result
+    assert db.ddl_log() == [s["name"] for s in SCRIPTS]
+
+
+def test_a_script_added_later_is_reported_not_run(run_module, schema_args, db):
+    assert run_module("repository_schema", schema_args([MAIN]))["changed"] is True
+    db.query(MARKER)
+    result = run_module("repository_schema", schema_args([MAIN, AUDIT, FLOWABLE]))
+    assert not result.get("failed"), result
+    assert result["changed"] is False and result["applied"] == []
+    assert result["pending"] == ["audit.pgsql", "flowable.postgres.all.create.sql"]
+    assert any("audit.pgsql" in str(w) and "NOT run" in str(w) for w in result["warnings"])
+    assert marker_rows(db) == [("marker",)]
+    assert db.ddl_log() == ["openidm.pgsql"]
+
+
+def test_a_later_script_creating_no_table_is_reported_from_the_record(run_module, schema_args, db):
+    assert run_module("repository_schema", schema_args())["changed"] is True
+    index = {"name": "default_schema_optimization.pgsql",
+             "content": "CREATE INDEX idx_cfg ON openidm.configobjects (objectid);\n"}  # fmt: skip
+    result = run_module("repository_schema", schema_args([*SCRIPTS, index]))
+    assert result["changed"] is False and result["pending"] == [index["name"]], result
+
+
+def test_table_names_are_read_from_the_scripts():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "repository_schema", REPO_ROOT / "plugins" / "modules" / "repository_schema.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    text = 'create table IF NOT EXISTS "openidm"."Odd" (x int); -- CREATE TABLE openidm.no\n'
+    text += "CREATE TABLE act_ge_property (a int); CREATE UNLOGGED TABLE openidm.t2 (b int);"
+    assert module.created_tables(text) == ["openidm.Odd", "act_ge_property", "openidm.t2"]
+    assert module.is_destructive(MAIN["content"]) and not module.is_destructive(AUDIT["content"])

@@ -24,7 +24,12 @@ WANTED = [
 
 def test_a_converged_node_needs_nothing() -> None:
     current = [found(f"{CONF}/cluster.json", "{}\n"), found(WANTED[1]["path"], "a=1\n", "0600")]
-    assert file_changes(WANTED, current, "idm", "idm") == {"write": [], "restart": [], "prune": []}
+    assert file_changes(WANTED, current, "idm", "idm") == {
+        "write": [],
+        "restart": [],
+        "prune": [],
+        "records": [],
+    }
 
 
 @pytest.mark.parametrize(
@@ -62,6 +67,7 @@ def test_prune_takes_only_unmanaged_files_matching_the_pattern_in_that_directory
         "write": [],
         "restart": [],
         "prune": [f"{CONF}/webserver.listener-old.json"],
+        "records": [],
     }
 
 
@@ -98,3 +104,53 @@ def test_with_a_manifest_only_files_the_collection_wrote_are_pruned() -> None:
     assert file_changes(wanted, current, "idm", "idm", rules, [])["prune"] == []
     with pytest.raises(AnsibleFilterError, match="owned"):
         file_changes(wanted, current, "idm", "idm", rules, "not-a-list")
+
+
+# --- Files the product rewrites (C5: IDM encrypts the datasource password and writes it back) ---
+
+DS = f"{CONF}/datasource.jdbc-default.json"
+RECORD = f"{CONF}/.datasource.jdbc-default.json.rendered.sha256"
+RENDERED = '{"password": "s3cret"}\n'
+REWRITTEN = '{"password": {"$crypto": {"value": "random IV"}}}\n'
+REWRITES = [{"path": DS, "content": RENDERED, "mode": "0600", "product_rewrites": True}]
+
+
+def record_of(content: str) -> dict:
+    digest = hashlib.sha256(content.encode()).hexdigest()
+    return found(RECORD, digest + "\n", "0600", "root", "root")
+
+
+def test_a_rewritten_file_with_its_record_needs_nothing() -> None:
+    current = [found(DS, REWRITTEN, "0600"), record_of(RENDERED)]
+    changes = file_changes(REWRITES, current, "idm", "idm")
+    assert changes == {"write": [], "restart": [], "prune": [], "records": []}
+
+
+def test_a_rewritten_file_is_written_when_the_rendering_changes() -> None:
+    current = [found(DS, REWRITTEN, "0600"), record_of('{"password": "old"}\n')]
+    changes = file_changes(REWRITES, current, "idm", "idm")
+    assert changes["write"] == [DS] and changes["restart"] == [DS]
+    digest = hashlib.sha256(RENDERED.encode()).hexdigest()
+    assert changes["records"] == [
+        {"path": RECORD, "content": digest + "\n", "mode": "0600", "owner": "root",
+         "group": "root", "restart": False}
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "current",
+    [
+        [record_of(RENDERED)],  # the file is missing
+        [found(DS, REWRITTEN, "0600")],  # no record (written by hand, or by an older version)
+        [found(DS, REWRITTEN, "0644"), record_of(RENDERED)],  # other mode
+    ],
+    ids=["missing", "no-record", "mode"],
+)
+def test_a_rewritten_file_is_written_when_it_or_its_record_is_off(current: list) -> None:
+    assert file_changes(REWRITES, current, "idm", "idm")["write"] == [DS]
+
+
+def test_the_live_checksum_of_a_rewritten_file_is_not_used() -> None:
+    """Even the rendered bytes in the live file do not count: only the record does."""
+    current = [found(DS, RENDERED, "0600")]
+    assert file_changes(REWRITES, current, "idm", "idm")["write"] == [DS]

@@ -401,7 +401,18 @@ class Node:
             self.set_database(dbname)
         return self
 
-    def set_database(self, dbname: str) -> None:
+    def use_postgresql(self, keep_embedded: bool = False) -> None:
+        """What the vendor's procedure does: copy the files of db/postgresql/conf/ into conf/
+        and remove conf/repo.ds.json (kept with ``keep_embedded``)."""
+        for name in ("repo.jdbc.json", "datasource.jdbc-default.json"):
+            target = self.conf(name)
+            if not target.exists():
+                target.write_bytes((self.home / "db" / "postgresql" / "conf" / name).read_bytes())
+        if not keep_embedded:
+            self.conf("repo.ds.json").unlink(missing_ok=True)
+
+    def set_database(self, dbname: str, keep_embedded: bool = False) -> None:
+        self.use_postgresql(keep_embedded)
         document = json.loads(self.conf("datasource.jdbc-default.json").read_text())
         document["jdbcUrl"] = document["jdbcUrl"].replace("/openidm", f"/{dbname}")
         document["databaseName"] = dbname

@@ -18,8 +18,9 @@ REQUIRED = [
     "README-TEST-DOUBLE.txt",
     "resolver/boot.properties",
     "conf/cluster.json",
-    "conf/datasource.jdbc-default.json",
-    "conf/repo.jdbc.json",
+    "conf/repo.ds.json",
+    "db/postgresql/conf/datasource.jdbc-default.json",
+    "db/postgresql/conf/repo.jdbc.json",
     "conf/secrets.json",
     "conf/webserver.json",
     "conf/webserver.listener-http.json",
@@ -31,6 +32,7 @@ REQUIRED = [
     "db/postgresql/scripts/openidm.pgsql",
     "db/postgresql/scripts/flowable.postgres.all.create.sql",
     "db/postgresql/scripts/audit.pgsql",
+    "db/postgresql/scripts/default_schema_optimization.pgsql",
     "security/.keep",
     "logs/.keep",
     "script/.keep",
@@ -118,7 +120,7 @@ def test_default_files(dist):
         "instanceCheckInOffset": 0,
         "enabled": True,
     }
-    datasource = conf("datasource.jdbc-default.json")
+    datasource = json.loads((dist / "db/postgresql/conf/datasource.jdbc-default.json").read_text())
     assert datasource["driverClass"] == "org.postgresql.Driver"
     assert datasource["jdbcUrl"] == (
         "jdbc:postgresql://&{openidm.repo.host}:&{openidm.repo.port}/openidm"

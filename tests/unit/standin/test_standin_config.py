@@ -271,7 +271,9 @@ def test_c15_startup_delay_default(make_node, repo_db):
     assert node.get("/openidm/info/ping", auth="anonymous").json["state"] == "STARTING"
     assert node.get("/openidm/health/ready", auth="anonymous").status == 503
     time.sleep(3)
-    assert node.get("/openidm/health/ready", auth="anonymous").status == 503  # a 2 s wait would not do
+    assert (
+        node.get("/openidm/health/ready", auth="anonymous").status == 503
+    )  # a 2 s wait would not do
     node.wait_ready(timeout=30)
     assert time.monotonic() - started >= 19
     assert "start-up delay 20.0 s" in node.log_text()
@@ -385,7 +387,14 @@ def test_c10_tls_certificate_replacement_keeps_the_config_key(make_node, repo_db
             b"public", key, cert, None, serialization.BestAvailableEncryption(b"bundle-pw")
         )
     )
-    listing = ["keytool", "-list", "-keystore", str(first.keystore_file()), "-storepass", "changeit"]
+    listing = [
+        "keytool",
+        "-list",
+        "-keystore",
+        str(first.keystore_file()),
+        "-storepass",
+        "changeit",
+    ]
     before = subprocess.run(listing, check=True, capture_output=True, text=True).stdout
     assert "openidm-localhost" in before and "openidm-sym-default" in before
     subprocess.run(

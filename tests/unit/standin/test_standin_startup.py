@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import socket
 
-from standin_harness import free_port
+from standin_harness import free_port, wait_for
 
 
 def test_openidm_opts_node_id_beats_boot_properties(make_node, repo_db):
@@ -24,7 +24,8 @@ def test_openidm_opts_node_id_beats_boot_properties(make_node, repo_db):
     reply = from_opts.get("/openidm/info/ping", auth="anonymous")
     assert reply.status == 200
     assert reply.headers["X-IDM-Node-Id"] == "opts-node"
-    assert "opts-node" in from_opts.cluster()
+    # Serving comes before the first check-in: wait for the node's own row.
+    wait_for(lambda: "opts-node" in from_opts.cluster(), 5, "opts-node checked in")
     assert "boot-node" not in from_opts.cluster()
 
     out = from_opts.output()

@@ -7,7 +7,10 @@ credentials, or lacks the schema created by ``db/postgresql/scripts/openidm.pgsq
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +20,8 @@ import psycopg
 
 from idm_standin import StandinError
 from idm_standin.config import Paths, read_conf
-from idm_standin.props import Properties
+from idm_standin.log import LOGGER
+from idm_standin.props import Properties, PropertyError
 
 # Tables the stand-in uses; configobjects is the one the collection probes for the schema.
 REQUIRED_TABLES = (
@@ -86,7 +90,81 @@ class Datasource:
         return f"{where} is unreachable: {text}"
 
 
-def load_datasource(paths: Paths, props: Properties) -> Datasource:
+def select_repository(paths: Paths) -> str:
+    """``"embedded"`` or ``"jdbc"``: which repository configuration of ``conf/`` is in use.
+
+    Like PingIDM: ``conf/repo.ds.json`` (the shipped default) selects the embedded DS, whether or
+    not ``conf/repo.jdbc.json`` is there as well (the documented procedure removes repo.ds.json
+    to use PostgreSQL); without repo.ds.json, ``conf/repo.jdbc.json`` selects PostgreSQL.
+    """
+    if (paths.conf / "repo.ds.json").is_file():
+        if (paths.conf / "repo.jdbc.json").is_file():
+            LOGGER.info(
+                "conf/repo.ds.json and conf/repo.jdbc.json are both present: the embedded DS "
+                "repository of repo.ds.json is used, PostgreSQL is not"
+            )
+        return "embedded"
+    if (paths.conf / "repo.jdbc.json").is_file():
+        return "jdbc"
+    raise StandinError(
+        "no repository configuration: conf/ holds neither repo.ds.json (embedded DS) nor "
+        "repo.jdbc.json (copy it with datasource.jdbc-default.json from db/postgresql/conf/)"
+    )
+
+
+def load_repository(paths: Paths, props: Properties, private_key: object, alias: str):
+    """The datasource of the repository in use (embedded or PostgreSQL)."""
+    if select_repository(paths) == "embedded":
+        from idm_standin import embedded
+
+        read_conf(paths.conf / "repo.ds.json", props)  # must be valid JSON
+        return embedded.open_store(paths.data)
+    return load_datasource(paths, props, private_key, alias)
+
+
+def _password(
+    paths: Paths, props: Properties, file: str, resolved: object, private_key: object, alias: str
+) -> str:
+    """C5: the datasource password in plaintext; a plaintext one in the file is encrypted and,
+    with write-back on (felix.fileinstall.enableConfigSave, default true), written back."""
+    from idm_standin import crypto
+
+    path = paths.conf / file
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    value = raw.get("password")
+    if private_key is None:  # no keystore given (unit use): the value as it is
+        return value if isinstance(value, str) else ""
+    key = crypto.key_from_private_key(private_key)
+    if crypto.is_encrypted(value):
+        try:
+            return crypto.decrypt(value, key)
+        except crypto.CryptoError as exc:
+            raise StandinError(f"conf/{file} password: {exc}") from None
+    if not isinstance(value, str) or "&{" in value:
+        # A property expression is resolved at every start, never encrypted or written back.
+        return "" if resolved is None else str(resolved)
+    try:
+        write_back = props.get_bool("felix.fileinstall.enableConfigSave", True)
+    except PropertyError as exc:
+        raise StandinError(str(exc)) from exc
+    if write_back:
+        raw["password"] = crypto.encrypt(value, key, alias)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+            temporary.write_text(json.dumps(raw, indent=4) + "\n", encoding="utf-8")
+            os.chmod(temporary, mode)
+            os.replace(temporary, path)
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)
+            raise StandinError(f"cannot write the encrypted password to {path}: {exc}") from exc
+        LOGGER.info("encrypted the password of conf/%s and wrote the file back", file)
+    return value
+
+
+def load_datasource(
+    paths: Paths, props: Properties, private_key: object = None, alias: str = "openidm-localhost"
+) -> Datasource:
     repo_doc = read_conf(paths.conf / "repo.jdbc.json", props, required=False) or {}
     db_type = str(repo_doc.get("dbType") or "POSTGRESQL").upper()
     if db_type != "POSTGRESQL":
@@ -122,7 +200,10 @@ def load_datasource(paths: Paths, props: Properties) -> Datasource:
     except (TypeError, ValueError):
         raise StandinError(f"conf/{file} connectionTimeout must be a number") from None
     user = str(doc.get("username") or params.get("user") or "")
-    password = str(doc.get("password") or params.get("password") or "")
+    password = ""
+    if "password" in doc:
+        password = _password(paths, props, file, doc["password"], private_key, alias)
+    password = password or str(params.get("password") or "")
     return Datasource(
         file=file,
         hosts=tuple(hosts),

@@ -254,7 +254,9 @@ def prepare(
     keystore, truststore, secrets_raw = load_secrets_config(paths, props)
     host = GENERATED_CN
     if not keystore.path.exists():
-        aliases = [default_alias] + ([config_alias] if config_alias and config_alias != default_alias else [])
+        aliases = [default_alias] + (
+            [config_alias] if config_alias and config_alias != default_alias else []
+        )
         data = new_keystore(aliases, keystore.password)
         if _create_exclusive(keystore.path, data):
             LOGGER.info(

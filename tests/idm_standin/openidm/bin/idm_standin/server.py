@@ -160,18 +160,26 @@ class Instance:
             for lst in listeners
         }
 
-        ds = repo.load_datasource(paths, props)
+        if not material.entries:
+            raise StandinError(f"keystore {material.keystore.path} holds no key entry")
+        # Configuration (the datasource password, C5; the repository's encrypted values, C10) is
+        # encrypted with the openidm.config.crypto.alias entry of the keystore, like IDM's
+        # openidm-sym-default; a keystore without it uses its first entry.
+        key_alias = (
+            crypto_alias if crypto_alias in material.entries else sorted(material.entries)[0]
+        )
+        config_private_key = material.entries[key_alias][0]
+        config_key = crypto.key_from_private_key(config_private_key)
+        ds = repo.load_repository(paths, props, config_private_key, key_alias)
         LOGGER.info("connecting to the repository %s as %s", ds.describe(), ds.user)
         conn = ds.connect(f"idm-standin {node_id}")
         try:
-            repo.check_schema(conn, ds)
+            if isinstance(ds, repo.Datasource):
+                repo.check_schema(conn, ds)
             typeid = repo.objecttype_id(conn, cluster.OBJECTTYPE)
             config_typeid = repo.objecttype_id(conn, configstore.OBJECTTYPE)
-            # The configuration key comes from the keystore: the first node stores an encrypted
-            # value, and a node with other key material cannot decrypt it (contract row C10).
-            key_alias = crypto_alias if crypto_alias in material.entries else None
-            key_alias = key_alias or sorted(material.entries)[0]
-            config_key = crypto.key_from_private_key(material.entries[key_alias][0])
+            # The first node stores an encrypted value; a node with other key material cannot
+            # decrypt it (contract row C10).
             configstore.seed_encrypted(conn, config_typeid, config_key, key_alias, node_id)
             file_snapshot = configstore.load_files(conn, config_typeid, paths)
         finally:

@@ -1,8 +1,10 @@
 -- IDM stand-in (test double) of PingIDM 8.1: repository schema.
 -- Run ONCE per cluster, as the repository user, against the repository database:
 --   psql -U openidm -d openidm < openidm.pgsql
--- Plain CREATE statements: running it a second time fails, as the product's script does.
+-- Like the product's script it starts by dropping the schema: running it a second time
+-- silently destroys every table and row of the repository, and succeeds.
 
+DROP SCHEMA IF EXISTS openidm CASCADE;
 CREATE SCHEMA openidm AUTHORIZATION openidm;
 
 CREATE TABLE openidm.objecttypes (
