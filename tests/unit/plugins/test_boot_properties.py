@@ -1,5 +1,6 @@
 """boot_properties: the collection's keys set in the product's shipped file, every other line kept
-(contract row C12: the shipped resolver/boot.properties holds more keys than the collection sets)."""
+(contract row C12: the shipped resolver/boot.properties holds more keys than the collection
+sets)."""
 
 from __future__ import annotations
 

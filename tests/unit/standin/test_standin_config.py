@@ -205,9 +205,17 @@ def test_c10_foreign_keystore_cannot_decrypt(make_node, repo_db, pg):
     # No keystore comparison: a node with the same key but other store bytes is ready.
     assert first.keystore_file().read_bytes() != own.keystore_file().read_bytes()
 
-    # Given the cluster's keystore, the node decrypts and becomes ready after a restart.
+    # Given the cluster's keystore, the node decrypts and becomes ready after a restart, once
+    # its datasource no longer holds a password encrypted with its old key (C5): whoever
+    # replaces a node's keystore must also give it the datasource anew.
     own.kill()
     own.copy_security_from(first)
+    own.start()
+    own.wait_exit()
+    assert "conf/datasource.jdbc-default.json password: cannot decrypt" in own.log_text()
+    shutil.copy2(
+        first.conf("datasource.jdbc-default.json"), own.conf("datasource.jdbc-default.json")
+    )
     own.start().wait_ready()
 
 
