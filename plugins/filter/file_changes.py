@@ -26,10 +26,10 @@ description:
     C(.<name>.rendered.sha256) beside it holding the sha256 of the content the collection rendered
     - written when it is missing, its mode, owner or group differ, or its record is missing or
     names other content. The records to write are returned in C(records); the I(found) list must
-    include them (M(ansible.builtin.find) with C(hidden=true)).
+    include them (M(idm_automation.cluster.file_checksums) reads hidden files).
   - A found file is pruned when it is not managed and its name matches a pattern of a prune entry
     for its directory (for example C(webserver.listener-*.json) in C(conf/)), and, when I(owned) is
-    given, only when it is in I(owned): the files the collection wrote on an earlier run. Files
+    given, only when it is in I(owned), the files the collection wrote on an earlier run. Files
     the product wrote itself (for example a schedule made over REST or in the Admin UI, which IDM
     writes back into C(conf/)) are never pruned then.
 positional: found, owner, group, prune, owned
