@@ -21,7 +21,7 @@ import ipaddress
 import json
 import os
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
@@ -55,7 +55,6 @@ class KeyMaterial:
     truststore: StoreConfig
     entries: dict[str, tuple[object, x509.Certificate]]
     trusted: list[x509.Certificate]
-    fingerprints: dict[str, str] = field(default_factory=dict)
 
     def key_entry(self, alias: str) -> tuple[object, x509.Certificate] | None:
         """The entry of ``alias``; like Java's PKCS12 keystore, aliases ignore case."""
@@ -245,13 +244,13 @@ def new_keystore(aliases: list[str], password: str) -> bytes:
 def prepare(
     paths: Paths, props: Properties, default_alias: str, config_alias: str | None = None
 ) -> KeyMaterial:
-    """Load mainKeyStore/mainTrustStore, generating the missing ones; compute fingerprints.
+    """Load mainKeyStore/mainTrustStore, generating the missing ones.
 
     A generated keystore holds the listeners' entry (``default_alias``) and, like IDM's, a
     separate entry for configuration encryption (``config_alias``, openidm-sym-default), so
     that replacing the TLS certificate does not change the key configuration is encrypted with.
     """
-    keystore, truststore, secrets_raw = load_secrets_config(paths, props)
+    keystore, truststore, _secrets_raw = load_secrets_config(paths, props)
     host = GENERATED_CN
     if not keystore.path.exists():
         aliases = [default_alias] + (
@@ -289,17 +288,11 @@ def prepare(
             LOGGER.info(
                 "truststore %s was created meanwhile by another node; using it", truststore.path
             )
-    ts_bytes, ts = _read_store(truststore, "truststore")
+    _ts_bytes, ts = _read_store(truststore, "truststore")
     trusted = [c.certificate for c in ts.additional_certs]
     if ts.cert is not None:
         trusted.append(ts.cert.certificate)
-    material = KeyMaterial(keystore, truststore, entries, trusted)
-    material.fingerprints = {
-        "keystore": hashlib.sha256(ks_bytes).hexdigest(),
-        "truststore": hashlib.sha256(ts_bytes).hexdigest(),
-        "secrets.json": hashlib.sha256(secrets_raw).hexdigest(),
-    }
-    return material
+    return KeyMaterial(keystore, truststore, entries, trusted)
 
 
 def certificate_names(cert: x509.Certificate) -> list[str]:
