@@ -1,6 +1,6 @@
-"""The cluster-membership probe (roles/common/tasks/wait_member.yml) against a local HTTP server.
+"""The cluster-membership probe (roles/idm/tasks/restart/wait_member.yml) against a local server.
 
-IDM needs credentials on every REST endpoint (contract row C8). Before the start role has set the
+IDM needs credentials on every REST endpoint (contract row C8). Before the start phase has set the
 admin password, the configured one gets 401: the probe must take that as an answer and explain
 it, not fail the task (``status_code`` once sat under ``vars:``, where the uri module never saw
 it, so a 401 failed the run before the explanation). The playbook runs on the controller against
@@ -80,19 +80,16 @@ def run_wait_member(tmp_path: Path, url: str) -> subprocess.CompletedProcess:
                 "idm_admin_password": "not-yet-set",
                 "idm_ready_timeout": 4,
                 "__idm_member_host": "localhost",
+                # The node probes itself on its first plain-HTTP listener: the local server.
+                "idm_port_http": int(url.rsplit(":", 1)[1]),
+                "idm_node_id": "node1",
             },
             "tasks": [
                 {
-                    "name": "Describe the node",
-                    "ansible.builtin.set_fact": {
-                        "__idm_node": {"local_url": url, "node_id": "node1"},
-                    },
-                },
-                {
                     "name": "Wait for membership",
                     "ansible.builtin.include_role": {
-                        "name": "idm_automation.cluster.common",
-                        "tasks_from": "wait_member.yml",
+                        "name": "idm_automation.cluster.idm",
+                        "tasks_from": "restart/wait_member.yml",
                     },
                 },
             ],

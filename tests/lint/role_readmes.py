@@ -54,9 +54,28 @@ def default_cell(spec: dict[str, Any], defaults: dict[str, Any], name: str) -> s
     return "`" + rendered.replace("|", "\\|") + "`"
 
 
+def table(options: dict[str, Any], defaults: dict[str, Any]) -> list[str]:
+    lines = [
+        "| variable | type | default | description |",
+        "|---|---|---|---|",
+    ]
+    for option, spec in sorted(options.items()):
+        kind = spec.get("type", "str")
+        if spec.get("elements"):
+            kind += f" of {spec['elements']}"
+        if spec.get("choices"):
+            kind += " (" + ", ".join(f"`{c}`" for c in spec["choices"]) + ")"
+        lines.append(
+            f"| `{option}` | {kind} | {default_cell(spec, defaults, option)} "
+            f"| {text(spec.get('description'))} |"
+        )
+    return lines
+
+
 def render(role: Path) -> str:
     specs = yaml.safe_load((role / "meta" / "argument_specs.yml").read_text())["argument_specs"]
     main = specs["main"]
+    others = {name: spec for name, spec in specs.items() if name != "main"}
     defaults = (
         yaml.safe_load((role / "defaults" / "main.yml").read_text() or "{}") or {}
         if (role / "defaults" / "main.yml").exists()
@@ -78,21 +97,36 @@ def render(role: Path) -> str:
         f"    - role: {name}",
         "```",
         "",
-        "## Variables",
-        "",
-        "| variable | type | default | description |",
-        "|---|---|---|---|",
     ]
-    for option, spec in sorted((main.get("options") or {}).items()):
-        kind = spec.get("type", "str")
-        if spec.get("elements"):
-            kind += f" of {spec['elements']}"
-        if spec.get("choices"):
-            kind += " (" + ", ".join(f"`{c}`" for c in spec["choices"]) + ")"
-        lines.append(
-            f"| `{option}` | {kind} | {default_cell(spec, defaults, option)} "
-            f"| {text(spec.get('description'))} |"
-        )
+    if others:
+        first = next(iter(others))
+        lines += [
+            "One entry point alone (validated against its own options; name it without `.yml`):",
+            "",
+            "```yaml",
+            f"- hosts: {HOSTS.get(role.name, 'idm_nodes')}",
+            "  become: true",
+            "  tasks:",
+            "    - ansible.builtin.import_role:",
+            f"        name: {name}",
+            f"        tasks_from: {first}",
+            "```",
+            "",
+            "## Entry points",
+            "",
+            "| entry point | does | options |",
+            "|---|---|---|",
+            f"| `main` | {text(main.get('short_description'))} | all of the table below |",
+        ]
+        for entry, spec in others.items():
+            options = sorted(spec.get("options") or {})
+            cell = ", ".join(f"`{o}`" for o in options) or "-"
+            lines.append(f"| `{entry}` | {text(spec.get('short_description'))} | {cell} |")
+        lines.append("")
+    lines += ["## Variables", "", *table(main.get("options") or {}, defaults)]
+    for entry, spec in others.items():
+        lines += ["", f"### Entry point `{entry}`", ""]
+        lines += [f"{text(paragraph)}\n" for paragraph in spec.get("description", [])]
     if role.name != "common":
         lines += [
             "",
