@@ -11,6 +11,7 @@ Checks, for each role under the given directory, and each entry point of its arg
 - every documented option has a default somewhere (the role's defaults, or those of the shared
   `common` role it depends on) or is marked required, or is declared without a default on purpose;
 - a documented literal default equals the value in defaults/main.yml;
+- no key is given twice in one mapping (merge keys included: Ansible warns about it);
 - public variables start with `idm_`; internal ones (roles' vars/) with `__idm_`.
 Exits non-zero and lists every problem.
 """
@@ -26,8 +27,23 @@ import yaml
 SHARED_ROLE = "common"
 
 
+class StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key given twice in one mapping, merge keys (<<) included:
+    Ansible warns about it on every run that loads the file."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        self.flatten_mapping(node)
+        keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
+        twice = sorted({str(k) for k in keys if keys.count(k) > 1})
+        if twice:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key(s) {', '.join(twice)} given twice", node.start_mark
+            )
+        return super().construct_mapping(node, deep=deep)
+
+
 def load(path: Path) -> Any:
-    return yaml.safe_load(path.read_text()) if path.exists() else None
+    return yaml.load(path.read_text(), Loader=StrictLoader) if path.exists() else None
 
 
 def is_template(value: Any) -> bool:
@@ -104,11 +120,15 @@ def check_role(role: Path, shared_defaults: dict[str, Any]) -> list[str]:
 def main(roles_dir: str) -> int:
     roles = sorted(p for p in Path(roles_dir).iterdir() if (p / "tasks").is_dir())
     shared = load(Path(roles_dir) / SHARED_ROLE / "defaults" / "main.yml") or {}
-    problems = [problem for role in roles for problem in check_role(role, shared)]
-    entries = sum(
-        len((load(r / "meta" / "argument_specs.yml") or {}).get("argument_specs") or {})
-        for r in roles
-    )
+    problems: list[str] = []
+    entries = 0
+    for role in roles:
+        try:
+            problems += check_role(role, shared)
+            specs = load(role / "meta" / "argument_specs.yml") or {}
+            entries += len(specs.get("argument_specs") or {})
+        except yaml.YAMLError as error:
+            problems.append(f"{role.name}: {error}")
     for problem in problems:
         print(problem)
     print(f"argument specs: {len(roles)} roles, {entries} entry points, {len(problems)} problems")
