@@ -4,7 +4,9 @@
 process with an ``ANSIBLE_MODULE_ARGS`` JSON file (Ansible's supported way to invoke a module
 directly: ``AnsibleModule`` parses, validates and answers in JSON exactly as under AnsiballZ), and
 returns the parsed JSON result. ``start_module`` does the same without waiting, for tests that run
-several modules at once.
+several modules at once. The module imports its module_utils by their collection path
+(``ansible_collections.idm_automation.cluster.plugins.module_utils``), as AnsiballZ provides them:
+``PYTHONPATH`` names a directory where that path leads to this checkout.
 
 The PostgreSQL server is the session's (``pg_server`` in ``tests/unit/conftest.py``); these tests
 log in through TCP on 127.0.0.1 as a login role of their own (``schema_owner``, with a password),
@@ -51,10 +53,23 @@ class ModuleProcess:
         return result
 
 
+@pytest.fixture(scope="session")
+def collection_path(tmp_path_factory) -> Path:
+    """A directory holding ``ansible_collections/idm_automation/cluster`` -> this checkout."""
+    base = tmp_path_factory.mktemp("collection-path")
+    namespace = base / "ansible_collections" / "idm_automation"
+    namespace.mkdir(parents=True)
+    (namespace / "cluster").symlink_to(REPO_ROOT, target_is_directory=True)
+    return base
+
+
 @pytest.fixture
-def start_module(tmp_path):
+def start_module(tmp_path, collection_path):
     counter = itertools.count(1)
     started: list[ModuleProcess] = []
+    pythonpath = os.pathsep.join(
+        p for p in (str(collection_path), os.environ.get("PYTHONPATH")) if p
+    )
 
     def start(
         name: str, args: dict[str, Any], check_mode: bool = False, env: dict | None = None
@@ -68,7 +83,7 @@ def start_module(tmp_path):
             stderr=subprocess.PIPE,
             text=True,
             cwd=tmp_path,
-            env={**os.environ, **(env or {})},
+            env={**os.environ, "PYTHONPATH": pythonpath, **(env or {})},
         )
         started.append(ModuleProcess(process, args_file))
         return started[-1]
