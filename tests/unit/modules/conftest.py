@@ -15,12 +15,16 @@ and every test gets a fresh database owned by that role (``empty_db``).
 
 from __future__ import annotations
 
+import atexit
+import importlib
 import itertools
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,22 +57,31 @@ class ModuleProcess:
         return result
 
 
-@pytest.fixture(scope="session")
-def collection_path(tmp_path_factory) -> Path:
+def _collection_path() -> Path:
     """A directory holding ``ansible_collections/idm_automation/cluster`` -> this checkout."""
-    base = tmp_path_factory.mktemp("collection-path")
+    base = Path(tempfile.mkdtemp(prefix="idm-automation-modules-"))
+    atexit.register(shutil.rmtree, base, ignore_errors=True)
     namespace = base / "ansible_collections" / "idm_automation"
     namespace.mkdir(parents=True)
     (namespace / "cluster").symlink_to(REPO_ROOT, target_is_directory=True)
     return base
 
 
+# The module processes get it on PYTHONPATH; the tests that call module_utils in process (and
+# share this directory's helpers, fake_idm.py) get it on sys.path.
+COLLECTION_PATH = _collection_path()
+for _path in (str(COLLECTION_PATH), str(Path(__file__).resolve().parent)):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+importlib.invalidate_caches()
+
+
 @pytest.fixture
-def start_module(tmp_path, collection_path):
+def start_module(tmp_path):
     counter = itertools.count(1)
     started: list[ModuleProcess] = []
     pythonpath = os.pathsep.join(
-        p for p in (str(collection_path), os.environ.get("PYTHONPATH")) if p
+        p for p in (str(COLLECTION_PATH), os.environ.get("PYTHONPATH")) if p
     )
 
     def start(
