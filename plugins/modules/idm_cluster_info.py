@@ -17,8 +17,9 @@ description:
     object whose C(state) is C(processing-down)); the effective state reads both, and an instance
     in recovery is never C(running). The filter P(idm_automation.cluster.instance_state#filter)
     computes the same.
-  - With O(wait_running) it asks again until every listed instance ID is effectively running, at
-    most O(timeout) seconds, and fails naming what the cluster reported last.
+  - With O(wait_running) (or O(wait_down)) it asks again until every listed instance ID is
+    effectively running (or down), at most O(timeout) seconds, and fails naming what the cluster
+    reported last.
 options:
   instance_id:
     description:
@@ -30,8 +31,15 @@ options:
     type: list
     elements: str
     default: []
+  wait_down:
+    description:
+      - Instance IDs to wait for until each one is C(down) (an instance in recovery,
+        C(processing-down), is not down yet).
+    type: list
+    elements: str
+    default: []
   timeout:
-    description: Seconds to wait at most for O(wait_running).
+    description: Seconds to wait at most for O(wait_running) and O(wait_down).
     type: int
     default: 180
   interval:
@@ -66,6 +74,13 @@ EXAMPLES = r"""
     admin_password: "{{ idm_admin_password }}"
     wait_running: [node1, node2, node3]
     timeout: 180
+
+- name: Wait until the removed nodes are down
+  idm_automation.cluster.idm_cluster_info:
+    url: http://127.0.0.1:8080
+    admin_password: "{{ idm_admin_password }}"
+    wait_down: [node4]
+    timeout: 60
 
 - name: Read one instance; a refused password is an answer, not a failure
   idm_automation.cluster.idm_cluster_info:
@@ -107,7 +122,9 @@ running:
   elements: str
   returned: always
 missing:
-  description: Instance IDs of O(wait_running) that are not effectively running at the end.
+  description:
+    - Instance IDs of O(wait_running) that are not effectively running at the end, and of
+      O(wait_down) that are not down.
   type: list
   elements: str
   returned: always
@@ -149,6 +166,7 @@ def main() -> None:
             **idm_api.argument_spec(),
             "instance_id": {"type": "str"},
             "wait_running": {"type": "list", "elements": "str", "default": []},
+            "wait_down": {"type": "list", "elements": "str", "default": []},
             "timeout": {"type": "int", "default": 180},
             "interval": {"type": "float", "default": 2.0},
             "fail_on_unauthorized": {"type": "bool", "default": True},
@@ -157,12 +175,13 @@ def main() -> None:
     )
     params = module.params
     api = idm_api.client(params)
-    wanted = [str(w) for w in params["wait_running"]]
+    wanted = {str(w): "running" for w in params["wait_running"]}
+    wanted.update({str(w): "down" for w in params["wait_down"]})
     deadline = idm_api.Deadline(params["timeout"] if wanted else 0)
 
     def missing(seen: dict[str, Any]) -> list[str]:
         states = instance_states(seen["instances"])
-        return [w for w in wanted if states.get(w) != "running"]
+        return [iid for iid, state in wanted.items() if states.get(iid) != state]
 
     def unauthorized(seen: dict[str, Any]) -> bool:
         return seen["status"] in (401, 403) and not params["fail_on_unauthorized"]
@@ -196,12 +215,16 @@ def main() -> None:
         module.fail_json(msg=waited + seen["error"], **result)
     if result["missing"]:
         reported = ", ".join(f"{iid}={state}" for iid, state in states.items()) or "no instances"
+        expected = "; ".join(
+            f"expected {state}: {', '.join(i for i, s in wanted.items() if s == state)}"
+            for state in ("running", "down")
+            if state in wanted.values()
+        )
         module.fail_json(
             msg=(
-                f"Not every instance is running in the cluster after {params['timeout']}s. "
-                f"Expected running: {', '.join(wanted)}; not running: "
-                f"{', '.join(result['missing'])}. The cluster reports: {reported} "
-                f"(HTTP {seen['status']}, asked {api.base_url})."
+                f"Not every instance is in the state waited for after {params['timeout']}s "
+                f"({expected}); not there: {', '.join(result['missing'])}. The cluster "
+                f"reports: {reported} (HTTP {seen['status']}, asked {api.base_url})."
             ),
             **result,
         )

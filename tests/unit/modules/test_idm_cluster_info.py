@@ -88,13 +88,28 @@ def test_c9_a_recovering_instance_is_not_waited_through(run_module, fake) -> Non
     )
     assert result.get("failed") is True, result
     assert "after 1s" in result["msg"]
-    assert "Expected running: node1, node2; not running: node2" in result["msg"]
+    assert "(expected running: node1, node2); not there: node2" in result["msg"]
     assert "node1=running, node2=processing-down" in result["msg"]
     assert "HTTP 200" in result["msg"] and server.url in result["msg"]
     # what was seen last is returned
     assert result["missing"] == ["node2"] and result["running"] == ["node1"]
     assert 1 <= result["elapsed"] < 10 and time.monotonic() - started < 30
     assert 3 <= len(server.requests) <= 10
+
+
+def test_waits_until_down(run_module, fake) -> None:
+    down = {"instanceId": "node4", "state": "down", "recovery": {"state": "recovered"}}
+    server = fake(instances=[RUNNING, down, NEW_RECOVERY])
+    ok = run_module("idm_cluster_info", _args(server.url, wait_down=["node4"], timeout=5))
+    assert not ok.get("failed"), ok
+    assert ok["missing"] == [] and len(server.requests) == 1
+    failed = run_module(
+        "idm_cluster_info",
+        _args(server.url, wait_running=["node1"], wait_down=["node3"], timeout=1, interval=0.2),
+    )
+    assert failed.get("failed") is True, failed
+    assert "(expected running: node1; expected down: node3); not there: node3" in failed["msg"]
+    assert failed["missing"] == ["node3"]
 
 
 def test_401_fails_with_the_hint_or_is_an_answer(run_module, fake) -> None:
