@@ -15,6 +15,7 @@ from ansible_collections.idm_automation.cluster.plugins.filter import (
     cluster_invariants,
     node_id,
     secrets_source,
+    secrets_stores,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -22,6 +23,7 @@ PLUGINS = {
     "cluster_invariants": cluster_invariants,
     "node_id": node_id,
     "secrets_source": secrets_source,
+    "secrets_stores": secrets_stores,
 }
 
 
