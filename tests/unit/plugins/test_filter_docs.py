@@ -17,6 +17,7 @@ from ansible_collections.idm_automation.cluster.plugins.filter import (
     node_id,
     running_instances,
     secrets_source,
+    secrets_stores,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -26,6 +27,7 @@ PLUGINS = {
     "node_id": node_id,
     "running_instances": running_instances,
     "secrets_source": secrets_source,
+    "secrets_stores": secrets_stores,
 }
 
 
