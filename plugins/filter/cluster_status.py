@@ -5,6 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ansible_collections.idm_automation.cluster.plugins.module_utils.cluster_state import (
+    RUNNING,
+    effective_state,
+)
+
 DOCUMENTATION = r"""
 name: cluster_status
 short_description: Summarise the state of a PingIDM cluster as rows, problems and a table
@@ -14,7 +19,11 @@ description:
     repository and the load balancers, and returns one row per node, the list of problems, a
     verdict and a fixed-width text table.
   - A node is healthy when its service is active, it answers ready, the cluster endpoint lists it
-    as C(running), and every load balancer that knows it reports it C(UP).
+    as effectively C(running), and every load balancer that knows it reports it C(UP).
+  - The cluster state is the effective one of P(idm_automation.cluster.instance_state#filter). A
+    node in recovery is C(processing-down) whether IDM shows that in the top-level C(state) or, as
+    older versions do, in a C(recovery) object under C(state) C(running) (contract row C9). The
+    same holds for the rule that an instance running in the cluster must be in the inventory.
 options:
   _input:
     description:
@@ -85,7 +94,7 @@ def _row(host: str, node: Mapping[str, Any], gathered: Mapping[str, Any]) -> dic
         "node_id": node_id,
         "service": str(node.get("service") or "unknown"),
         "ready": node.get("ready"),
-        "cluster_state": str(cluster[node_id].get("state")) if node_id in cluster else "absent",
+        "cluster_state": effective_state(cluster[node_id]) if node_id in cluster else "absent",
         "checkin_age": None if age is None else round(float(age), 1),
         "version": node.get("version"),
         "lb": _lb_states(host, gathered.get("loadbalancers") or {}),
@@ -99,7 +108,7 @@ def _problems(row: Mapping[str, Any], cluster_known: bool) -> list[str]:
         found.append(f"{name}: service is {row['service']}")
     if row["ready"] is not True:
         found.append(f"{name}: not ready")
-    if cluster_known and row["cluster_state"] != "running":
+    if cluster_known and row["cluster_state"] != RUNNING:
         found.append(f"{name}: cluster state is {row['cluster_state']}")
     found += [f"{name}: {st} in load balancer {lb}" for lb, st in row["lb"].items() if st != "UP"]
     return found
@@ -134,7 +143,8 @@ def cluster_status(gathered: Mapping[str, Any]) -> dict[str, Any]:
         problems.append("no node answered the cluster endpoint")
     known_ids = {row["node_id"] for row in rows}
     for instance in gathered.get("cluster") or []:
-        if str(instance.get("instanceId")) not in known_ids and instance.get("state") == "running":
+        unknown = str(instance.get("instanceId")) not in known_ids
+        if unknown and effective_state(instance) == RUNNING:
             problems.append(
                 f"instance {instance.get('instanceId')} is running in the cluster but is not in "
                 "the inventory"

@@ -96,29 +96,18 @@ log_tail:
 """
 
 import time
-import urllib.error
 from collections import deque
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.urls import ConnectionError as UrlConnectionError
-from ansible.module_utils.urls import open_url
-
-ANONYMOUS_HEADERS = {
-    "X-OpenIDM-Username": "anonymous",
-    "X-OpenIDM-Password": "anonymous",
-    "X-OpenIDM-NoSession": "true",
-}
+from ansible_collections.idm_automation.cluster.plugins.module_utils import idm_api
 
 
-def probe(url: str, headers: dict[str, str]) -> tuple[int, str]:
-    """Return (status, first 300 characters of the body); status -1 when nothing answered."""
-    try:
-        with open_url(url, headers=headers, timeout=5) as response:
-            return response.status, response.read(300).decode("utf-8", "replace")
-    except urllib.error.HTTPError as error:
-        return error.code, error.read(300).decode("utf-8", "replace")
-    except (OSError, ValueError, UrlConnectionError) as error:
-        return -1, str(getattr(error, "reason", error))
+def probe(api: idm_api.IdmClient) -> tuple[int, str]:
+    """Return (status, first 300 characters of the body); status -1 when nothing answered (the
+    body is then the reason)."""
+    reply = api.send("GET", "")
+    text = reply.reason if reply.status == idm_api.NOT_CONNECTED else reply.body
+    return reply.status, text[:300]
 
 
 def unit_state(module: AnsibleModule, unit: str) -> str:
@@ -170,13 +159,15 @@ def main() -> None:
     )
     params = module.params
     unit = params["unit"]
-    start = time.monotonic()
-    deadline = start + max(params["timeout"], 0)
+    deadline = idm_api.Deadline(params["timeout"])
     result: dict = {"changed": False}
-    headers = {**ANONYMOUS_HEADERS, **(params["headers"] or {})}
+    # The anonymous headers (contract row C8); a header given in the options replaces its namesake.
+    api = idm_api.IdmClient(
+        params["url"], idm_api.Credentials.anonymous(), timeout=5, headers=params["headers"]
+    )
     while True:
-        status, body = probe(params["url"], headers)
-        result.update(status=status, elapsed=round(time.monotonic() - start, 2))
+        status, body = probe(api)
+        result.update(status=status, elapsed=deadline.elapsed())
         if status == 200:
             module.exit_json(**result)
         state = unit_state(module, unit) if unit else None
@@ -188,7 +179,7 @@ def main() -> None:
         if state in ("failed", "inactive", "deactivating"):
             reason = f"the service {unit} is {state}: the node stopped while starting"
             break
-        if time.monotonic() >= deadline:
+        if deadline.passed():
             reason = f"not ready after {params['timeout']}s"
             break
         time.sleep(params["interval"])

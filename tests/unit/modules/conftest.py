@@ -4,7 +4,9 @@
 process with an ``ANSIBLE_MODULE_ARGS`` JSON file (Ansible's supported way to invoke a module
 directly: ``AnsibleModule`` parses, validates and answers in JSON exactly as under AnsiballZ), and
 returns the parsed JSON result. ``start_module`` does the same without waiting, for tests that run
-several modules at once.
+several modules at once. The module imports its module_utils by their collection path
+(``ansible_collections.idm_automation.cluster.plugins.module_utils``), as AnsiballZ provides them:
+``PYTHONPATH`` names a directory where that path leads to this checkout.
 
 The PostgreSQL server is the session's (``pg_server`` in ``tests/unit/conftest.py``); these tests
 log in through TCP on 127.0.0.1 as a login role of their own (``schema_owner``, with a password),
@@ -13,12 +15,16 @@ and every test gets a fresh database owned by that role (``empty_db``).
 
 from __future__ import annotations
 
+import atexit
+import importlib
 import itertools
 import json
 import os
 import secrets
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,10 +57,32 @@ class ModuleProcess:
         return result
 
 
+def _collection_path() -> Path:
+    """A directory holding ``ansible_collections/idm_automation/cluster`` -> this checkout."""
+    base = Path(tempfile.mkdtemp(prefix="idm-automation-modules-"))
+    atexit.register(shutil.rmtree, base, ignore_errors=True)
+    namespace = base / "ansible_collections" / "idm_automation"
+    namespace.mkdir(parents=True)
+    (namespace / "cluster").symlink_to(REPO_ROOT, target_is_directory=True)
+    return base
+
+
+# The module processes get it on PYTHONPATH; the tests that call module_utils in process (and
+# share this directory's helpers, fake_idm.py) get it on sys.path.
+COLLECTION_PATH = _collection_path()
+for _path in (str(COLLECTION_PATH), str(Path(__file__).resolve().parent)):
+    if _path not in sys.path:
+        sys.path.insert(0, _path)
+importlib.invalidate_caches()
+
+
 @pytest.fixture
 def start_module(tmp_path):
     counter = itertools.count(1)
     started: list[ModuleProcess] = []
+    pythonpath = os.pathsep.join(
+        p for p in (str(COLLECTION_PATH), os.environ.get("PYTHONPATH")) if p
+    )
 
     def start(
         name: str, args: dict[str, Any], check_mode: bool = False, env: dict | None = None
@@ -68,7 +96,7 @@ def start_module(tmp_path):
             stderr=subprocess.PIPE,
             text=True,
             cwd=tmp_path,
-            env={**os.environ, **(env or {})},
+            env={**os.environ, "PYTHONPATH": pythonpath, **(env or {})},
         )
         started.append(ModuleProcess(process, args_file))
         return started[-1]

@@ -13,15 +13,21 @@ import pytest
 import yaml
 from ansible_collections.idm_automation.cluster.plugins.filter import (
     cluster_invariants,
+    instance_state,
     node_id,
+    running_instances,
     secrets_source,
+    secrets_stores,
 )
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 PLUGINS = {
     "cluster_invariants": cluster_invariants,
+    "instance_state": instance_state,
     "node_id": node_id,
+    "running_instances": running_instances,
     "secrets_source": secrets_source,
+    "secrets_stores": secrets_stores,
 }
 
 

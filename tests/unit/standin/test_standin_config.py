@@ -362,6 +362,48 @@ def test_c11_secrets_json_properties_or_literals(tmp_path, pg, repo_db, scripts)
         default.kill()
 
 
+def test_c11_literals_follow_boot_properties_through_secrets_stores(tmp_path, pg, repo_db):
+    """The collection's answer to C11: with the literal variant, the secrets_stores filter applied
+    to the shipped secrets.json makes openidm.keystore.* in boot.properties decide again."""
+    import importlib.util
+
+    from standin_harness import STANDIN_SRC, ZIP_NAME, Node
+
+    plugin = Path(__file__).resolve().parents[3] / "plugins/filter/secrets_stores.py"
+    spec = importlib.util.spec_from_file_location("secrets_stores_plugin", plugin)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    secrets_stores = module.secrets_stores
+
+    out = tmp_path / "literals"
+    subprocess.run(
+        [str(STANDIN_SRC / "build"), str(out), "--variant", "c11=literals"],
+        check=True,
+        capture_output=True,
+    )
+    node = Node(tmp_path, out / ZIP_NAME, "lit")
+    shared = tmp_path / "shared"
+    node.configure(
+        pg,
+        repo_db,
+        "lit",
+        boot={
+            "openidm.keystore.password": "other-pw",
+            "openidm.keystore.location": shared / "keystore.jceks",
+            "openidm.truststore.password": "other-pw",
+            "openidm.truststore.location": shared / "truststore",
+        },
+    )
+    secrets = node.conf("secrets.json")
+    secrets.write_text(secrets_stores(secrets.read_text()))
+    try:
+        node.start().wait_ready()
+        assert (shared / "keystore.jceks").exists() and (shared / "truststore").exists()
+        assert not node.keystore_file().exists()
+    finally:
+        node.kill()
+
+
 def extract_secrets(zip_path: Path) -> str:
     import zipfile
 

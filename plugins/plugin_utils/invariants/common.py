@@ -2,9 +2,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Shared, pure helpers for the cluster filters of idm_automation.cluster.
 
-Used by the ``cluster_invariants``, ``node_id`` and ``secrets_source`` filters so that all three
-agree on what a valid node ID is and on which node holds the cluster's keystore, truststore and
-``secrets.json``. No I/O, no Ansible imports: everything here is plain Python.
+Used by the rules of ``cluster_invariants`` and by the ``node_id`` and ``secrets_source`` filters
+so that all three agree on what a valid node ID is and on which node holds the cluster's keystore,
+truststore and ``secrets.json``. No I/O, no Ansible imports: everything here is plain Python.
 """
 
 from __future__ import annotations

@@ -1,0 +1,229 @@
+# Copyright: idm_automation maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Configuration rules: what every node must configure the same way, and soundly.
+
+Rules ``cluster-settings`` (5), ``config-mode`` (5), ``one-version`` (6) and
+``persisted-schedules`` (12); see ``registry``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from ansible_collections.idm_automation.cluster.plugins.plugin_utils.invariants.common import (
+    name_list,
+)
+from ansible_collections.idm_automation.cluster.plugins.plugin_utils.invariants.context import (
+    Context,
+    bad_field,
+    disagreement,
+    section,
+    valid_fields,
+)
+from ansible_collections.idm_automation.cluster.plugins.plugin_utils.invariants.values import (
+    Check,
+    is_bool,
+    is_list,
+    is_mapping,
+    is_non_negative_int,
+    is_positive_int,
+    is_text,
+    show,
+)
+
+# --- cluster-settings ---------------------------------------------------------------------------
+
+TIMINGS = ("instanceTimeout", "instanceRecoveryTimeout", "instanceCheckInInterval")
+_CLUSTER_CHECKS: tuple[Check, ...] = (
+    ("enabled", is_bool, "true or false"),
+    ("instanceTimeout", is_positive_int, "a positive integer (milliseconds)"),
+    ("instanceRecoveryTimeout", is_positive_int, "a positive integer (milliseconds)"),
+    ("instanceCheckInInterval", is_positive_int, "a positive integer (milliseconds)"),
+    ("instanceCheckInOffset", is_non_negative_int, "an integer of 0 or more (milliseconds)"),
+)
+_TIMING_KEYS = (*TIMINGS, "instanceCheckInOffset")
+FIX_CLUSTER = (
+    "set the conf/cluster.json timings once for the whole cluster group: integers, "
+    "instanceTimeout >= 2 x instanceCheckInInterval, instanceRecoveryTimeout >= "
+    "instanceCheckInInterval"
+)
+
+
+def check_cluster_settings(ctx: Context) -> None:
+    """Sound, identical cluster.json timings, and clustering enabled on every node."""
+    timings: dict[str, tuple[int, ...]] = {}
+    for host, node in ctx.nodes.items():
+        cluster = section(ctx, "cluster-settings", host, node, "cluster")
+        if cluster is None:
+            continue
+        valid = valid_fields(ctx, "cluster-settings", host, "cluster", cluster, _CLUSTER_CHECKS)
+        if valid.get("enabled") is False:
+            message = f"{host} is in the cluster group but has clustering disabled"
+            fix = (
+                f"enable clustering on {host}, or move it out of the cluster group and give it "
+                "its own repository"
+            )
+            ctx.add("cluster-settings", [host], message, fix)
+        if all(key in valid for key in _TIMING_KEYS):
+            values = tuple(int(valid[key]) for key in _TIMING_KEYS)  # type: ignore[call-overload]
+            _timing_relations(ctx, host, *values[:3])
+            timings[host] = values
+    what = "the cluster.json timing"
+    disagreement(ctx, "cluster-settings", what, timings, _show_timings, FIX_CLUSTER)
+
+
+def _show_timings(values: tuple[int, ...]) -> str:
+    pairs = zip(_TIMING_KEYS, values, strict=True)
+    return ", ".join(f"{key}={value}" for key, value in pairs)
+
+
+def _timing_relations(ctx: Context, host: str, timeout: int, recovery: int, interval: int) -> None:
+    if timeout < 2 * interval:
+        message = (
+            f"instanceTimeout ({timeout} ms) is less than twice instanceCheckInInterval "
+            f"({interval} ms), so one late check-in makes a node look down"
+        )
+        ctx.problem("cluster-settings", host, message, FIX_CLUSTER)
+    if recovery < interval:
+        message = (
+            f"instanceRecoveryTimeout ({recovery} ms) is shorter than "
+            f"instanceCheckInInterval ({interval} ms)"
+        )
+        ctx.problem("cluster-settings", host, message, FIX_CLUSTER)
+
+
+# --- config-mode --------------------------------------------------------------------------------
+
+_CONFIG_CHECKS: tuple[Check, ...] = (
+    ("repo_enabled", is_bool, "true or false"),
+    ("fileinstall_enabled", is_bool, "true or false"),
+)
+FIX_CONFIG = (
+    "choose one configuration mode for the whole cluster group (openidm.config.repo.enabled and "
+    "openidm.fileinstall.enabled, at least one of them true)"
+)
+
+
+def check_config_mode(ctx: Context) -> None:
+    """One configuration mode on every node, and never both sources off."""
+    modes: dict[str, tuple[bool, bool]] = {}
+    blind = []
+    for host, node in ctx.nodes.items():
+        config = section(ctx, "config-mode", host, node, "config")
+        if config is None:
+            continue
+        valid = valid_fields(ctx, "config-mode", host, "config", config, _CONFIG_CHECKS)
+        if len(valid) == 2:
+            repo, files = bool(valid["repo_enabled"]), bool(valid["fileinstall_enabled"])
+            modes[host] = (repo, files)
+            if not repo and not files:
+                blind.append(host)
+    if blind:
+        message = (
+            f"{name_list(blind)}: openidm.config.repo.enabled and openidm.fileinstall.enabled are "
+            "both false, so the node reads no configuration changes at all"
+        )
+        ctx.add("config-mode", blind, message, FIX_CONFIG)
+    what = "the configuration mode"
+    disagreement(ctx, "config-mode", what, modes, _show_config, FIX_CONFIG)
+
+
+def _show_config(mode: tuple[bool, bool]) -> str:
+    return f"repo_enabled={show(mode[0])}, fileinstall_enabled={show(mode[1])}"
+
+
+# --- one-version --------------------------------------------------------------------------------
+
+FIX_VERSION = "install the same IDM version on every node (upgrade the others first)"
+
+
+def check_one_version(ctx: Context) -> None:
+    """One IDM version (trimmed string) on every node."""
+    versions: dict[str, str] = {}
+    for host, node in ctx.nodes.items():
+        version = node.get("version")
+        if is_text(version):
+            versions[host] = str(version).strip()
+        else:
+            bad_field(ctx, "one-version", host, "version", version, "a non-empty string")
+    disagreement(ctx, "one-version", "the IDM version", versions, show, FIX_VERSION)
+
+
+# --- persisted-schedules ------------------------------------------------------------------------
+
+# A schedule without "enabled" is enabled and one without "persisted" is kept in memory, as in the
+# product's schedule configuration; ill-typed values are reported.
+_SCHEDULE_DEFAULTS = {"enabled": True, "persisted": False}
+_SCHEDULE_CHECKS: tuple[Check, ...] = (
+    ("name", is_text, "a non-empty string"),
+    ("enabled", is_bool, "true or false"),
+    ("persisted", is_bool, "true or false"),
+)
+FIX_SCHEDULES = (
+    "set persisted: true on every enabled schedule, and let at least one active (not standby) "
+    "node execute persistent schedules"
+)
+
+
+@dataclass
+class _Schedules:
+    with_enabled: list[str] = field(default_factory=list)
+    not_persisted: dict[str, list[str]] = field(default_factory=dict)
+    persisted: list[str] = field(default_factory=list)
+    executors: list[str] = field(default_factory=list)
+
+
+def check_persisted_schedules(ctx: Context) -> None:
+    """Enabled schedules are persisted on a multi-node cluster, and an active node runs them."""
+    seen = _Schedules()
+    for host, node in ctx.nodes.items():
+        standby = node.get("standby")
+        if not is_bool(standby):
+            bad_field(ctx, "persisted-schedules", host, "standby", standby, "true or false")
+        scheduler = section(ctx, "persisted-schedules", host, node, "scheduler")
+        if scheduler is not None:
+            _scan_scheduler(ctx, host, scheduler, standby is False, seen)
+    if len(seen.with_enabled) > 1:
+        for name, hosts in seen.not_persisted.items():
+            message = (
+                f"schedule {show(name)} is enabled but not persisted on {name_list(hosts)}, so it "
+                "runs on every node instead of once for the cluster"
+            )
+            ctx.add("persisted-schedules", hosts, message, FIX_SCHEDULES)
+    if seen.persisted and not seen.executors:
+        message = (
+            f"persisted schedules are enabled on {name_list(seen.persisted)} but no active (not "
+            "standby) node executes persistent schedules, so they never run"
+        )
+        ctx.add("persisted-schedules", seen.persisted, message, FIX_SCHEDULES)
+
+
+def _scan_scheduler(
+    ctx: Context, host: str, scheduler: Mapping[str, object], active: bool, seen: _Schedules
+) -> None:
+    checks: tuple[Check, ...] = (("execute_persistent", is_bool, "true or false"),)
+    valid = valid_fields(ctx, "persisted-schedules", host, "scheduler", scheduler, checks)
+    if active and valid.get("execute_persistent") is True:
+        seen.executors.append(host)
+    schedules = scheduler.get("schedules")
+    if not is_list(schedules):
+        bad_field(ctx, "persisted-schedules", host, "scheduler.schedules", schedules, "a list")
+        return
+    enabled = False
+    for index, item in enumerate(schedules):  # type: ignore[arg-type]
+        path = f"scheduler.schedules[{index}]"
+        if not is_mapping(item):
+            bad_field(ctx, "persisted-schedules", host, path, item, "a dictionary")
+            continue
+        item = {**_SCHEDULE_DEFAULTS, **item}
+        entry = valid_fields(ctx, "persisted-schedules", host, path, item, _SCHEDULE_CHECKS)
+        if len(entry) < len(_SCHEDULE_CHECKS) or not entry["enabled"]:
+            continue
+        enabled = True
+        if entry["persisted"]:
+            seen.persisted.append(host)
+        else:
+            seen.not_persisted.setdefault(str(entry["name"]), []).append(host)
+    if enabled:
+        seen.with_enabled.append(host)

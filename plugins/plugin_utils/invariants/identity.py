@@ -1,0 +1,146 @@
+# Copyright: idm_automation maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Identity rules: every node has its own valid node ID, and the JVM options do not contradict it.
+
+Rules ``node-id`` (1) and ``jvm-options`` (10); see ``registry``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from ansible_collections.idm_automation.cluster.plugins.plugin_utils.invariants.common import (
+    NODE_ID_REGEX,
+    is_valid_node_id,
+    name_list,
+    normalise_node_id,
+)
+from ansible_collections.idm_automation.cluster.plugins.plugin_utils.invariants.context import (
+    WARNING,
+    Context,
+    bad_field,
+)
+from ansible_collections.idm_automation.cluster.plugins.plugin_utils.invariants.values import (
+    is_names,
+    is_text,
+    show,
+)
+
+FIX_NODE_ID = (
+    "give every node its own node ID (idm_node_id), distinct even when case, full-width "
+    "forms and surrounding spaces are ignored"
+)
+FIX_JVM_OPTIONS = (
+    "give the JVM options -Xmx and -Xms (for example -Xmx2048m -Xms2048m) and "
+    "-Dopenidm.node.id=<node ID>, or take the node ID from boot.properties"
+)
+NODE_ID_SOURCES = ("boot_properties", "opts")
+NODE_ID_OPTION = "-Dopenidm.node.id="
+_HEAP_OPTION = re.compile(r"-Xm([sx])[0-9]+[kKmMgGtT]?")
+
+
+# --- node-id ------------------------------------------------------------------------------------
+
+
+def _fix_node_id(host: str) -> str:
+    return (
+        f"set idm_node_id for {host} to a value matching {NODE_ID_REGEX} (or remove it so that "
+        "it is derived from the inventory name)"
+    )
+
+
+def check_node_id(ctx: Context) -> None:
+    """Valid, unique (after normalisation) node IDs; a live node under another ID is a warning."""
+    ids: dict[str, str] = {}
+    for host, node in ctx.nodes.items():
+        value = node.get("node_id")
+        if is_valid_node_id(value):
+            ids[host] = value  # type: ignore[assignment]
+        elif value is None or (isinstance(value, str) and not value.strip()):
+            message = f"{host} has no node ID (IDM does not start without one)"
+            ctx.add("node-id", [host], message, _fix_node_id(host))
+        elif not isinstance(value, str):
+            message = f"{host}: node_id must be a string (got {show(value)})"
+            ctx.add("node-id", [host], message, _fix_node_id(host) + "; quote numbers in YAML")
+        else:
+            message = f"{host}: node ID {show(value)} does not match {NODE_ID_REGEX}"
+            ctx.add("node-id", [host], message, _fix_node_id(host))
+            ids[host] = value
+    _node_id_clashes(ctx, ids)
+    _node_id_drift(ctx, ids)
+
+
+def _node_id_clashes(ctx: Context, ids: Mapping[str, str]) -> None:
+    by_key: dict[str, list[str]] = {}
+    for host, value in ids.items():
+        by_key.setdefault(normalise_node_id(value), []).append(host)
+    for hosts in by_key.values():
+        if len(hosts) < 2:
+            continue
+        variants: dict[str, list[str]] = {}
+        for host in hosts:
+            variants.setdefault(ids[host], []).append(host)
+        if len(variants) == 1:
+            message = f"node ID {show(ids[hosts[0]])} is used by {len(hosts)} nodes: "
+            message += name_list(hosts)
+        else:
+            text = " vs ".join(f"{show(v)} ({name_list(h)})" for v, h in sorted(variants.items()))
+            message = f"node IDs differ only in case, width or surrounding spaces: {text}"
+        ctx.add("node-id", hosts, message, FIX_NODE_ID)
+
+
+def _node_id_drift(ctx: Context, ids: Mapping[str, str]) -> None:
+    for host, value in ids.items():
+        live = ctx.fact(host, "node_id", "node-id", is_text, "a non-empty string")
+        if live is not None and live != value:
+            message = (
+                f"{host} currently runs as node {show(live)}; the run changes its node ID to "
+                f"{show(value)} (the old ID stays in the repository's cluster table as down)"
+            )
+            fix = f"nothing if the new ID is intended; otherwise set idm_node_id for {host}"
+            ctx.add("node-id", [host], message, fix, WARNING)
+
+
+# --- jvm-options --------------------------------------------------------------------------------
+
+
+def check_jvm_options(ctx: Context) -> None:
+    """The node ID's source is known; OPENIDM_OPTS keep the heap and do not override the ID."""
+    for host, node in ctx.nodes.items():
+        source, options = node.get("node_id_source"), node.get("jvm_options")
+        if source not in NODE_ID_SOURCES:
+            expected = "one of " + ", ".join(NODE_ID_SOURCES)
+            bad_field(ctx, "jvm-options", host, "node_id_source", source, expected)
+        if not is_names(options):
+            bad_field(ctx, "jvm-options", host, "jvm_options", options, "a list of strings")
+            continue
+        _check_options(ctx, host, node.get("node_id"), source, list(options))  # type: ignore[arg-type]
+
+
+def _check_options(
+    ctx: Context, host: str, node_id: object, source: object, options: list[str]
+) -> None:
+    given = [
+        option[len(NODE_ID_OPTION) :] for option in options if option.startswith(NODE_ID_OPTION)
+    ]
+    for value in sorted(set(given)):
+        if isinstance(node_id, str) and node_id and value != node_id:
+            message = (
+                f"{host}: the JVM options set -Dopenidm.node.id={show(value)}, which overrides "
+                f"its node ID {show(node_id)}"
+            )
+            fix = "remove -Dopenidm.node.id from the JVM options, or make it the node ID"
+            ctx.add("jvm-options", [host], message, fix)
+    if source != "opts":
+        return
+    heap = {match.group(1) for match in map(_HEAP_OPTION.fullmatch, options) if match}
+    missing = [f"-Xm{kind}<size>" for kind in ("x", "s") if kind not in heap]
+    if not given:
+        missing.append("-Dopenidm.node.id=<node ID>")
+    if missing:
+        message = (
+            f"the node ID is passed in OPENIDM_OPTS but the JVM options lack {', '.join(missing)} "
+            "(setting OPENIDM_OPTS replaces the default heap options)"
+        )
+        ctx.problem("jvm-options", host, message, FIX_JVM_OPTIONS)
