@@ -18,6 +18,8 @@ BUILD_DIR := $(CURDIR)/$(CACHE)/build
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL := $(BUILD_DIR)/idm_automation-cluster-$(VERSION).tar.gz
 STANDIN_ZIP := $(DIST_DIR)/openidm-standin-8.1.0.zip
+# The same distribution with secrets.json holding literals (contract row C11's other variant).
+STANDIN_LITERALS_ZIP := $(DIST_DIR)/c11-literals/openidm-standin-8.1.0.zip
 DOCS_BUILD := $(CURDIR)/$(CACHE)/docs-build
 
 # Scenarios run by `make molecule`, in this order. Each is independent and shares the one image.
@@ -39,6 +41,7 @@ MATRIX_STAMPS := $(foreach pair,$(MATRIX),$(MATRIX_DIR)/$(pair)/.stamp)
 export PATH := $(CURDIR)/$(CACHE)/bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
 export IDM_STANDIN_ZIP := $(STANDIN_ZIP)
+export IDM_STANDIN_LITERALS_ZIP := $(STANDIN_LITERALS_ZIP)
 export IDM_TEST_IMAGE := idm-automation-test/debian12:current
 export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
@@ -74,6 +77,7 @@ images: host  ## build the systemd test image locally (mmdebstrap + docker impor
 
 standin: venv  ## build the IDM stand-in distribution zip (the test double of PingIDM 8.1)
 	@tests/idm_standin/build $(DIST_DIR)
+	@tests/idm_standin/build $(dir $(STANDIN_LITERALS_ZIP)) --variant c11=literals
 
 # --- Tests ------------------------------------------------------------------------------------
 
