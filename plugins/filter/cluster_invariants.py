@@ -33,10 +33,16 @@ description:
     hosts. Fields the schema does not know are ignored and never echoed.
   - "Rule 1 C(node-id): every node has a node ID that matches C(^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$),
     and no two nodes share one, not even when case, full-width forms and surrounding spaces are
-    ignored. A live node running under another ID is a warning (the run renames it)."
+    ignored. A live node running under another ID is a warning (the run renames it). Renaming a
+    live node to an ID that C(repository_instances) holds as a C(down) (or C(processing-down))
+    instance is an error; a host not deployed yet that takes such an ID is a warning (it takes
+    over that instance's cluster record, which is right only when it replaces that node)."
   - "Rule 2 C(one-repository): every node connects to the same repository (host without regard to
     case, port, database, user) and renders a byte-identical C(datasource.jdbc-default.json). A
-    live file that differs from the rendered one is a warning (the run rewrites it)."
+    live file that differs from the rendered one is a warning (the run rewrites it). The
+    repository host is not a loopback name or address (C(localhost), 127.0.0.0/8, C(::1), or a
+    host whose C(address) is one) when the clustered nodes run on more than one machine, and the
+    repository user is not the admin user (C(admin_user))."
   - "Rule 3 C(no-foreign-instance): no instance outside the cluster (a node with clustering
     disabled, or an entry of C(others)) uses the cluster's repository, and no instance unknown to
     the cluster checks in to it as running."
@@ -47,20 +53,26 @@ description:
   - "Rule 5 C(cluster-settings): C(conf/cluster.json) timings are integers (instanceTimeout,
     instanceRecoveryTimeout, instanceCheckInInterval positive; instanceCheckInOffset zero or
     more), instanceTimeout is at least twice and instanceRecoveryTimeout at least once the
-    check-in interval, the timings are identical on every node, and clustering is enabled on
-    every node of the group."
+    check-in interval, instanceCheckInOffset is below instanceTimeout, the check-in interval is
+    at least 100 ms and no timing exceeds one day (86400000 ms), the timings are identical on
+    every node, and clustering is enabled on every node of the group."
   - "Rule 5 C(config-mode): C(openidm.config.repo.enabled) and C(openidm.fileinstall.enabled)
     are identical on every node, and not both false."
   - "Rule 6 C(one-version): every node runs the same IDM version."
-  - "Rule 7 C(ports): every port is an integer from 1 to 65535, an instance does not use one
-    port for two purposes, and no two instances on the same machine use the same port."
+  - "Rule 7 C(ports): every port is an integer from 1 to 65535 (a boolean is not one), an
+    instance does not use one port for two purposes, an enabled listener named C(http), C(https)
+    or C(mutualauth) serves the boot port of that name, no port is below 1024 unless the service
+    user is C(root) (the unit grants no capability), and no two instances or load balancers on
+    the same machine use the same port. A machine is known by its C(machine) and by the inventory
+    names of the hosts on it, so a host whose C(machine) is another host's name shares its
+    machine."
   - "Rule 8 C(tls-names): when clients use TLS on a node's enabled secure listener, the node's
     certificate names (live, else planned) cover the public host name (exactly, without regard
     to case, or through a one-label C(*.) wildcard). A live certificate that fails while the
     planned one covers the name is a warning (the run installs the planned one). Unknown names
     are not judged, with one warning when no node's names are known."
   - "Rule 9 C(loadbalancer-backends): every load balancer sends traffic to exactly the clustered
-    nodes: none missing, no unknown host, no instance outside the cluster."
+    nodes: none missing, none listed twice, no unknown host, no instance outside the cluster."
   - "Rule 10 C(jvm-options): the node ID comes from C(boot_properties) or C(opts); with C(opts)
     the JVM options carry C(-Xmx), C(-Xms) and C(-Dopenidm.node.id=<node ID>), and in any mode
     no C(-Dopenidm.node.id) in the JVM options contradicts the node ID."
@@ -68,7 +80,11 @@ description:
     of them with clustering enabled."
   - "Rule 12 C(persisted-schedules): when more than one node has enabled schedules, every
     enabled schedule is persisted (else it runs on every node); when any enabled schedule is
-    persisted, at least one node that is not a standby node executes persistent schedules."
+    persisted, at least one node that is not a standby node executes persistent schedules. A
+    schedule name is a file name: not used twice on a node, without C(/), C(\\), C(..), glob
+    characters (C(*?[])) or control characters."
+  - "Rule 13 C(own-installation): IDM instances on one machine (aliases included, as in rule 7)
+    have their own installation directory (C(home)) and service name (C(service))."
   - See C(docs/invariants.md) in the collection for the full input schema, examples and fixes.
 positional: _input
 options:
@@ -91,6 +107,8 @@ options:
             C(certificate_names), C(clients_use_tls)), C(config) (C(repo_enabled),
             C(fileinstall_enabled)), C(scheduler) (C(execute_persistent), C(schedules): list of
             C(name), C(enabled), C(persisted)) and C(standby) (bool)."
+          - "Optional: C(home), C(service) and C(service_user) (str), C(repository.admin_user)
+            and C(repository.address) (str or null); absent ones are not judged."
           - "Integers and booleans must be real ones (C(true) is not 1, C('8080') is not a
             port). C(repository.datasource_sha256) may be null when the file cannot be rendered
             yet; it is then not compared. A schedule without C(enabled) is enabled, one without
@@ -105,11 +123,12 @@ options:
         description:
           - IDM instances outside the cluster group, keyed by host name. Each value holds
             C(repository) (C(host), C(port), C(database)), C(machine), C(ports) and optionally
-            C(listeners).
+            C(listeners), C(home), C(service) and C(service_user).
         type: dict
       loadbalancers:
         description:
-          - Load balancers keyed by host name; each value holds C(backends) (list of hosts).
+          - Load balancers keyed by host name; each value holds C(backends) (list of hosts) and
+            optionally C(machine) (str) and C(ports) (C(http), C(https), C(stats); 0 is off).
         type: dict
       facts:
         description:
@@ -159,7 +178,7 @@ _value:
       description: Stable slug of the rule, for example C(node-id) or C(config-mode).
       type: str
     number:
-      description: Rule number, 1 to 12.
+      description: Rule number, 1 to 13.
       type: int
     severity:
       description: C(error) (the play must stop) or C(warning) (drift that the run repairs).

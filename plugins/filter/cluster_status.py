@@ -24,6 +24,12 @@ description:
     node in recovery is C(processing-down) whether IDM shows that in the top-level C(state) or, as
     older versions do, in a C(recovery) object under C(state) C(running) (contract row C9). The
     same holds for the rule that an instance running in the cluster must be in the inventory.
+  - An instance of the cluster table that is not in the inventory and is not effectively
+    C(running) (a renamed or removed node, C(down) or C(processing-down)) is a warning, not a
+    problem - IDM keeps the rows of instances that left (row C9). It gets a row of its own in the
+    table (host C((not in inventory))) and a C(warning:) sentence with the fix in C(problems); the
+    cluster stays C(healthy) (healthy with warnings, see C(verdict)). A foreign instance that is
+    effectively C(running) stays a problem and makes the cluster unhealthy.
 options:
   _input:
     description:
@@ -51,8 +57,25 @@ _value:
   type: dict
   contains:
     healthy:
-      description: True when every node is healthy and no unknown instance is running.
+      description:
+        - True when every node is healthy and no unknown instance is running. Warnings do not
+          make the cluster unhealthy.
       type: bool
+    verdict:
+      description:
+        - C(cluster healthy), C(cluster healthy, with N warning(s)) or C(cluster unhealthy, N
+          problem(s)).
+      type: str
+    warnings:
+      description: The warning sentences (also at the end of C(problems), prefixed C(warning:)).
+      type: list
+      elements: str
+    instances_not_in_inventory:
+      description:
+        - One row (same keys as C(rows), C(host) null) per instance of the cluster table that is
+          not in the inventory and not running.
+      type: list
+      elements: dict
     rows:
       description:
         - One mapping per node (C(host), C(node_id), C(service), C(ready), C(cluster_state),
@@ -60,7 +83,10 @@ _value:
       type: list
       elements: dict
     problems:
-      description: One sentence per problem, naming the node.
+      description:
+        - One sentence per problem, naming the node, then one per warning (prefixed C(warning:)),
+          so that a report that prints the problems never says only "cluster healthy" while a
+          warning stands.
       type: list
       elements: str
     table:
@@ -114,6 +140,28 @@ def _problems(row: Mapping[str, Any], cluster_known: bool) -> list[str]:
     return found
 
 
+FIX_NOT_IN_INVENTORY = (
+    "if the node was retired with playbooks/remove_node.yml, nothing (IDM keeps the row, down); if "
+    "its host was renamed or dropped from the inventory without that playbook, put the host back "
+    "(or give the renamed host its old idm_node_id) and retire it with playbooks/remove_node.yml"
+)
+
+
+def _stale_row(instance: Mapping[str, Any], state: str, gathered: Mapping[str, Any]) -> dict:
+    node_id = str(instance.get("instanceId"))
+    age = (gathered.get("checkins") or {}).get(node_id)
+    return {
+        "host": None,
+        "node_id": node_id,
+        "service": None,
+        "ready": None,
+        "cluster_state": state,
+        "checkin_age": None if age is None else round(float(age), 1),
+        "version": None,
+        "lb": {},
+    }
+
+
 def _cell(key: str, value: Any) -> str:
     if key == "ready":
         return {True: "yes", False: "no"}.get(value, "?")
@@ -121,6 +169,8 @@ def _cell(key: str, value: Any) -> str:
         return "-" if value is None else f"{value:.1f}s ago"
     if key == "lb":
         return " ".join(f"{lb}:{state}" for lb, state in value.items()) or "-"
+    if key == "host" and value is None:
+        return "(not in inventory)"
     return "-" if value in (None, "") else str(value)
 
 
@@ -142,14 +192,39 @@ def cluster_status(gathered: Mapping[str, Any]) -> dict[str, Any]:
     if not cluster_known:
         problems.append("no node answered the cluster endpoint")
     known_ids = {row["node_id"] for row in rows}
+    stale: list[dict[str, Any]] = []
+    warnings: list[str] = []
     for instance in gathered.get("cluster") or []:
-        unknown = str(instance.get("instanceId")) not in known_ids
-        if unknown and effective_state(instance) == RUNNING:
+        if str(instance.get("instanceId")) in known_ids:
+            continue
+        state = effective_state(instance)
+        if state == RUNNING:
             problems.append(
                 f"instance {instance.get('instanceId')} is running in the cluster but is not in "
                 "the inventory"
             )
-    return {"healthy": not problems, "rows": rows, "problems": problems, "table": _table(rows)}
+        else:
+            stale.append(_stale_row(instance, state, gathered))
+            warnings.append(
+                f"instance {instance.get('instanceId')} is {state} in the cluster table but is not "
+                f"in the inventory (a renamed or removed node). Fix: {FIX_NOT_IN_INVENTORY}"
+            )
+    healthy = not problems
+    if not healthy:
+        verdict = f"cluster unhealthy, {len(problems)} problem(s)"
+    elif warnings:
+        verdict = f"cluster healthy, with {len(warnings)} warning(s)"
+    else:
+        verdict = "cluster healthy"
+    return {
+        "healthy": healthy,
+        "verdict": verdict,
+        "rows": rows,
+        "instances_not_in_inventory": stale,
+        "problems": problems + [f"warning: {text}" for text in warnings],
+        "warnings": warnings,
+        "table": _table(rows + stale),
+    }
 
 
 class FilterModule:

@@ -72,13 +72,16 @@ pytestmark = pytest.mark.skipif(COLLECTION is None, reason=NOT_INSTALLED)
 NODES = ("idm1", "idm2", "idm3")
 
 
-def node_ports(index: int) -> dict[str, int]:
-    """Distinct ports per node: they all share the machine 127.0.0.1."""
+def node_ports(index: int) -> dict[str, Any]:
+    """Distinct ports, installation directory and service per node: they all share the machine
+    127.0.0.1 (rules 7 and 13)."""
     base = 8000 + 1000 * index
     return {
         "idm_port_http": base + 80,
         "idm_port_https": base + 443,
         "idm_port_mutualauth": base + 444,
+        "idm_home": f"/opt/idm-test/idm{index}/openidm",
+        "idm_service_name": f"openidm{index}",
     }
 
 
@@ -232,6 +235,36 @@ def _host_names_differ_only_in_case(inv: dict) -> None:
 
 def _standalone_port_clash(inv: dict) -> None:
     hosts(inv, "idm_standalone")["dev1"] = {**node_ports(1), "idm_repo_database": "openidm_dev"}
+
+
+def _on_another_machine(name: str) -> Callable[[dict], None]:
+    """Move one node to another loopback address (still unreachable: nothing listens on port 1)."""
+    return _set((name, "ansible_host"), "127.0.0.2")
+
+
+def _repository_host_named(inv: dict) -> None:
+    """idm_repo_host names an inventory host whose ansible_host is a loopback address."""
+    hosts(inv, "idm_repository")["pgbox"] = {"ansible_host": "127.0.0.1"}
+    all_vars(inv)["idm_repo_host"] = "pgbox"
+
+
+def _balancer_on_a_node(inv: dict) -> None:
+    """idm1 is a node and a load balancer, whose HTTP port is idm1's idm_port_http."""
+    hosts(inv, "idm_loadbalancers")["idm1"] = {}
+    node(inv, "idm1")["idm_lb_http_port"] = 8080
+
+
+def _alias_of_idm1(inv: dict) -> None:
+    """idm4's ansible_host is idm1's inventory name: one machine, one installation, twice."""
+    hosts(inv, "idm_nodes")["idm4"] = {**node_ports(0), "ansible_host": "idm1"}
+
+
+def _backend_twice(inv: dict) -> None:
+    hosts(inv, "idm_loadbalancers")["lb1"] = {"idm_lb_backends": [*NODES, "idm2"]}
+
+
+def _schedules(*names: str) -> Callable[[dict], None]:
+    return _set(("all", "idm_schedules"), [{"name": n, "persisted": True} for n in names])
 
 
 CASES = [
@@ -455,6 +488,130 @@ CASES = [
         _set(("all", "idm_schedules"), "reconcile"),
         ARGSPEC,
         ("idm1", "idm_schedules"),
+    ),
+    # --- issue 14 ---------------------------------------------------------------------------------
+    Case(
+        "loopback-repository-for-nodes-on-two-machines",
+        _on_another_machine("idm2"),
+        INVARIANTS,
+        (
+            "rule 2",
+            "idm1",
+            "idm2",
+            "idm3",
+            "'127.0.0.1' is a loopback address",
+            "2 machines",
+            "Fix:",
+            "idm_repo_host",
+        ),
+    ),
+    Case(
+        "repository-host-mapped-to-loopback",
+        _chain(_on_another_machine("idm3"), _repository_host_named),
+        INVARIANTS,
+        ("rule 2", "idm1", "'pgbox'", "ansible_host '127.0.0.1'", "Fix:"),
+    ),
+    Case(
+        "repository-user-is-the-admin-user",
+        _chain(
+            _set(("all", "idm_repo_admin_user"), "postgres"),
+            _set(("all", "idm_repo_admin_password"), "AdminDbPw-not-a-secret-here"),
+            _set(("all", "idm_repo_user"), "postgres"),
+        ),
+        INVARIANTS,
+        ("rule 2", "idm1", "'postgres'", "idm_repo_admin_user", "Fix:", "idm_repo_user"),
+    ),
+    Case(
+        "http-listener-on-another-port",
+        _set(
+            ("idm2", "idm_listeners"),
+            [
+                {"name": "http", "port": 9081, "secure": False},
+                {"name": "https", "port": 9443, "secure": True},
+            ],
+        ),
+        INVARIANTS,
+        ("rule 7", "idm2", "listener named http", "9081", "idm_port_http is 9080", "Fix:"),
+    ),
+    Case(
+        "node-and-load-balancer-share-a-port",
+        _balancer_on_a_node,
+        INVARIANTS,
+        ("rule 7", "idm1 (load balancer)", "127.0.0.1", "8080", "Fix:", "idm_lb_http_port"),
+    ),
+    Case(
+        "one-machine-under-two-aliases",
+        _alias_of_idm1,
+        INVARIANTS,
+        (
+            "rule 13",
+            "idm1",
+            "idm4",
+            "same machine",
+            "/opt/idm-test/idm0/openidm",
+            "Fix:",
+            "idm_home",
+        ),
+    ),
+    Case(
+        "two-nodes-one-installation-directory",
+        _set(("idm2", "idm_home"), "/opt/idm-test/idm0/openidm"),
+        INVARIANTS,
+        ("rule 13", "idm1", "idm2", "127.0.0.1", "installation directory", "Fix:"),
+    ),
+    Case(
+        "checkin-offset-not-below-instance-timeout",
+        _set(("all", "idm_cluster_checkin_offset"), 30000),
+        INVARIANTS,
+        ("rule 5", "idm1", "instanceCheckInOffset (30000 ms)", "instanceTimeout", "Fix:"),
+    ),
+    Case(
+        "checkin-interval-of-1-ms",
+        _set(("all", "idm_cluster_checkin_interval"), 1),
+        INVARIANTS,
+        ("rule 5", "idm1", "instanceCheckInInterval (1 ms)", "100 ms", "Fix:"),
+    ),
+    Case(
+        "instance-timeout-of-10-to-the-9",
+        _set(("all", "idm_cluster_instance_timeout"), 10**9),
+        INVARIANTS,
+        ("rule 5", "idm1", "instanceTimeout=1000000000", "86400000", "Fix:"),
+    ),
+    Case(
+        "privileged-port-without-capability",
+        _set(("idm2", "idm_port_http"), 80),
+        INVARIANTS,
+        ("rule 7", "idm2", "port(s) 80", "1024", "CAP_NET_BIND_SERVICE", "'idm'", "Fix:"),
+    ),
+    Case(
+        "duplicate-schedule-names",
+        _schedules("reconcile", "reconcile"),
+        INVARIANTS,
+        ("rule 12", "idm1", "'reconcile'", "more than one schedule", "Fix:"),
+    ),
+    Case(
+        "path-like-schedule-name",
+        _schedules("../../etc/cron"),
+        INVARIANTS,
+        ("rule 12", "idm1", "'../../etc/cron'", "looks like a path", "Fix:"),
+    ),
+    Case(
+        "glob-schedule-name",
+        _schedules("sync-*"),
+        INVARIANTS,
+        ("rule 12", "idm1", "'sync-*'", "glob characters", "Fix:"),
+    ),
+    Case(
+        "load-balancer-backend-listed-twice",
+        _backend_twice,
+        INVARIANTS,
+        ("rule 9", "lb1", "idm2", "more than once", "Fix:", "idm_lb_backends"),
+    ),
+    Case(
+        "boolean-where-a-port-is-expected",
+        _set(("idm2", "idm_port_http"), True),
+        INVARIANTS,
+        ("rule 7", "idm2", "ports.http must be an integer", "(got true)", "Fix:"),
     ),
     Case(
         "unreachable-repository",
@@ -681,7 +838,7 @@ def assert_no_secret(run: Run) -> None:
 
 
 def test_case_table_is_large_enough():
-    assert len(CASES) >= 18
+    assert len(CASES) >= 51
     assert len({case.id for case in CASES}) == len(CASES)
 
 

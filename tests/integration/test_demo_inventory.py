@@ -21,7 +21,11 @@ DIFFERENT_BY_DESIGN = {"idm_repo_host", "idm_repo_admin_password", "test_postgre
 
 
 def _inventory() -> dict:
-    env = dict(os.environ, IDM_STANDIN_ZIP="/nonexistent/openidm-standin-8.1.0.zip")
+    env = dict(
+        os.environ,
+        IDM_STANDIN_ZIP="/nonexistent/openidm-standin-8.1.0.zip",
+        IDM_STANDIN_LITERALS_ZIP="/nonexistent/c11-literals/openidm-standin-8.1.0.zip",
+    )
     out = subprocess.run(
         [str(Path(sys.executable).parent / "ansible-inventory"), "-i", str(DEMO), "--list"],
         capture_output=True, text=True, check=True, env=env, timeout=120,

@@ -8,6 +8,7 @@ Rules ``cluster-settings`` (5), ``config-mode`` (5), ``one-version`` (6) and
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -46,8 +47,13 @@ _TIMING_KEYS = (*TIMINGS, "instanceCheckInOffset")
 FIX_CLUSTER = (
     "set the conf/cluster.json timings once for the whole cluster group: integers, "
     "instanceTimeout >= 2 x instanceCheckInInterval, instanceRecoveryTimeout >= "
-    "instanceCheckInInterval"
+    "instanceCheckInInterval, instanceCheckInOffset < instanceTimeout, instanceCheckInInterval "
+    "at least 100 ms and every timing at most one day (86400000 ms)"
 )
+# Bounds of a sane cluster.json (milliseconds): a check-in every few milliseconds floods the
+# repository, and a timeout of more than a day means a dead node is never recovered.
+MIN_CHECKIN_INTERVAL_MS = 100
+MAX_TIMING_MS = 86_400_000
 
 
 def check_cluster_settings(ctx: Context) -> None:
@@ -67,7 +73,7 @@ def check_cluster_settings(ctx: Context) -> None:
             ctx.add("cluster-settings", [host], message, fix)
         if all(key in valid for key in _TIMING_KEYS):
             values = tuple(int(valid[key]) for key in _TIMING_KEYS)  # type: ignore[call-overload]
-            _timing_relations(ctx, host, *values[:3])
+            _timing_relations(ctx, host, *values)
             timings[host] = values
     what = "the cluster.json timing"
     disagreement(ctx, "cluster-settings", what, timings, _show_timings, FIX_CLUSTER)
@@ -78,7 +84,32 @@ def _show_timings(values: tuple[int, ...]) -> str:
     return ", ".join(f"{key}={value}" for key, value in pairs)
 
 
-def _timing_relations(ctx: Context, host: str, timeout: int, recovery: int, interval: int) -> None:
+def _timing_relations(
+    ctx: Context, host: str, timeout: int, recovery: int, interval: int, offset: int
+) -> None:
+    if offset >= timeout:
+        message = (
+            f"instanceCheckInOffset ({offset} ms) is not below instanceTimeout ({timeout} ms), so "
+            "a node's first check-in comes after the others already count it as down"
+        )
+        ctx.problem("cluster-settings", host, message, FIX_CLUSTER)
+    if interval < MIN_CHECKIN_INTERVAL_MS:
+        message = (
+            f"instanceCheckInInterval ({interval} ms) is below {MIN_CHECKIN_INTERVAL_MS} ms: every "
+            "node would write its check-in to the repository continuously"
+        )
+        ctx.problem("cluster-settings", host, message, FIX_CLUSTER)
+    absurd = [
+        f"{key}={value}"
+        for key, value in zip(_TIMING_KEYS, (timeout, recovery, interval, offset), strict=True)
+        if value > MAX_TIMING_MS
+    ]
+    if absurd:
+        message = (
+            f"{', '.join(absurd)} ms exceed one day ({MAX_TIMING_MS} ms): a node that dies would "
+            "not be recovered, nor its schedules taken over, for that long"
+        )
+        ctx.problem("cluster-settings", host, message, FIX_CLUSTER)
     if timeout < 2 * interval:
         message = (
             f"instanceTimeout ({timeout} ms) is less than twice instanceCheckInInterval "
@@ -160,6 +191,12 @@ _SCHEDULE_CHECKS: tuple[Check, ...] = (
     ("enabled", is_bool, "true or false"),
     ("persisted", is_bool, "true or false"),
 )
+FIX_SCHEDULE_NAMES = (
+    "give every schedule of idm_schedules its own name without '/', '\\', '..', glob "
+    "characters (*, ?, [, ]) or control characters: it becomes the file conf/schedule-<name>.json"
+)
+_NOT_A_FILE_NAME = re.compile(r"[/\\*?\[\]\x00-\x1f\x7f]|\.\.")
+_GLOB = frozenset("*?[]")
 FIX_SCHEDULES = (
     "set persisted: true on every enabled schedule, and let at least one active (not standby) "
     "node execute persistent schedules"
@@ -211,11 +248,13 @@ def _scan_scheduler(
         bad_field(ctx, "persisted-schedules", host, "scheduler.schedules", schedules, "a list")
         return
     enabled = False
+    names: set[str] = set()
     for index, item in enumerate(schedules):  # type: ignore[arg-type]
         path = f"scheduler.schedules[{index}]"
         if not is_mapping(item):
             bad_field(ctx, "persisted-schedules", host, path, item, "a dictionary")
             continue
+        _schedule_name(ctx, host, item.get("name"), names)
         item = {**_SCHEDULE_DEFAULTS, **item}
         entry = valid_fields(ctx, "persisted-schedules", host, path, item, _SCHEDULE_CHECKS)
         if len(entry) < len(_SCHEDULE_CHECKS) or not entry["enabled"]:
@@ -227,3 +266,27 @@ def _scan_scheduler(
             seen.not_persisted.setdefault(str(entry["name"]), []).append(host)
     if enabled:
         seen.with_enabled.append(host)
+
+
+def _schedule_name(ctx: Context, host: str, name: object, names: set[str]) -> None:
+    """A schedule name is a file name (conf/schedule-<name>.json): distinct on the node, not a
+    path, no glob or control characters."""
+    if not is_text(name):
+        return  # reported with the other fields
+    text = str(name)
+    if text not in names and _NOT_A_FILE_NAME.search(text) is None:
+        names.add(text)
+        return
+    if text in names:
+        problem = "is used by more than one schedule (one file, one of them is lost)"
+    elif "/" in text or "\\" in text or ".." in text:
+        problem = "looks like a path: the schedule file would be written outside conf/"
+    elif _GLOB.intersection(text):
+        problem = (
+            "holds glob characters, which make its file name a pattern to every tool that "
+            "lists conf/schedule-*.json"
+        )
+    else:
+        problem = "holds control characters"
+    message = f"schedule name {show(text)} {problem}"
+    ctx.problem("persisted-schedules", host, message, FIX_SCHEDULE_NAMES)

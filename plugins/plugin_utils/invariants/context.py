@@ -57,6 +57,8 @@ class Context:
     disabled: list[str] = field(default_factory=list)
     listeners: dict[str, list[Listener]] = field(default_factory=dict)  # filled by ports
     repos: dict[str, RepoKey] = field(default_factory=dict)  # filled by one-repository
+    machines: dict[str, str] = field(default_factory=dict)  # instance -> machine key, by ports
+    machine_names: dict[str, str] = field(default_factory=dict)  # machine key -> display
     violations: list[Violation] = field(default_factory=list)
     problems: dict[tuple[str, str, str, str], list[str]] = field(default_factory=dict)
 

@@ -22,6 +22,8 @@ from ansible_collections.idm_automation.cluster.plugins.plugin_utils.invariants.
     bad_field,
 )
 from ansible_collections.idm_automation.cluster.plugins.plugin_utils.invariants.values import (
+    is_list,
+    is_mapping,
     is_names,
     is_text,
     show,
@@ -69,6 +71,7 @@ def check_node_id(ctx: Context) -> None:
             ids[host] = value
     _node_id_clashes(ctx, ids)
     _node_id_drift(ctx, ids)
+    _down_id_reuse(ctx, ids)
 
 
 def _node_id_clashes(ctx: Context, ids: Mapping[str, str]) -> None:
@@ -99,6 +102,54 @@ def _node_id_drift(ctx: Context, ids: Mapping[str, str]) -> None:
                 f"{show(value)} (the old ID stays in the repository's cluster table as down)"
             )
             fix = f"nothing if the new ID is intended; otherwise set idm_node_id for {host}"
+            ctx.add("node-id", [host], message, fix, WARNING)
+
+
+_NOT_RUNNING = ("down", "processing-down")
+
+
+def _table_states(rows: object) -> dict[str, str]:
+    """Node ID -> state of the repository's cluster table rows (malformed rows: rule 3)."""
+    if not is_list(rows):
+        return {}
+    return {
+        str(row["id"]): str(row.get("state")).casefold()
+        for row in rows  # type: ignore[union-attr]
+        if is_mapping(row) and is_text(row.get("id"))
+    }
+
+
+def _down_id_reuse(ctx: Context, ids: Mapping[str, str]) -> None:
+    """A node that takes the ID of another, down instance of the cluster table takes over its
+    record. Renaming a running node into it is refused; a new host taking it is a warning (the
+    replacement of a dead node does just that). The table has no host names, so a host that held
+    the ID before cannot be told apart from another one by the table alone."""
+    states = _table_states(ctx.raw.get("repository_instances"))
+    if not states:
+        return
+    for host, value in ids.items():
+        state = states.get(value)
+        if state not in _NOT_RUNNING:
+            continue
+        live = ctx.facts.get(host, {}).get("node_id")
+        if isinstance(live, str) and live and live != value:
+            message = (
+                f"{host} runs as node {show(live)} and would be renamed to {show(value)}, which "
+                f"the repository's cluster table holds as another, {state} instance: the node "
+                "would take over that instance's cluster record (IDM does not refuse a reused ID)"
+            )
+            fix = (
+                f"keep the node ID of {host} ({show(live)}) or give it one the cluster table does "
+                "not hold; reuse a down node's ID only on the host that replaces that node"
+            )
+            ctx.add("node-id", [host], message, fix)
+        elif host not in ctx.facts:
+            message = (
+                f"{host} is not deployed yet and takes node ID {show(value)}, which the "
+                f"repository's cluster table holds as a {state} instance: it takes over that "
+                "instance's cluster record"
+            )
+            fix = f"nothing if {host} replaces that node; otherwise give it a new node ID"
             ctx.add("node-id", [host], message, fix, WARNING)
 
 

@@ -9,7 +9,8 @@ one), add one ``Rule`` line below, then the heading in the docs and a failing ca
 (the tests say what is missing).
 
 Checks run in the order listed: ``one-repository`` fills ``ctx.repos`` for
-``no-foreign-instance``, and ``ports`` fills ``ctx.listeners`` for ``tls-names``. The output does
+``no-foreign-instance``, and ``ports`` fills ``ctx.listeners`` for ``tls-names`` and
+``ctx.machines`` for ``own-installation``. The output does
 not depend on that order otherwise: violations are sorted.
 """
 
@@ -71,6 +72,8 @@ RULES: tuple[Rule, ...] = (
          topology.check_bootstrap_node, topology.FIX_BOOTSTRAP),
     Rule(12, "persisted-schedules", "scheduled jobs run once, and somewhere", "configuration",
          configuration.check_persisted_schedules, configuration.FIX_SCHEDULES),
+    Rule(13, "own-installation", "instances that share a machine share no installation",
+         "network", network.check_own_installation, network.FIX_INSTALLATION),
 )  # fmt: skip
 
 NUMBERS: dict[str, int] = {rule.id: rule.number for rule in RULES}

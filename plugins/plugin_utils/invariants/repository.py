@@ -8,7 +8,9 @@ Rules ``one-repository`` (2) and ``no-foreign-instance`` (3); see ``registry``. 
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from ansible_collections.idm_automation.cluster.plugins.plugin_utils.invariants.common import (
     checksum,
@@ -19,6 +21,7 @@ from ansible_collections.idm_automation.cluster.plugins.plugin_utils.invariants.
     WARNING,
     Context,
     RepoKey,
+    bad_field,
     disagreement,
     section,
     valid_fields,
@@ -47,6 +50,16 @@ FIX_REPO = (
     "point every node at the same repository: set the repository host, port, database, user "
     "and datasource settings once for the whole cluster group, not per host"
 )
+FIX_LOOPBACK = (
+    "set idm_repo_host to the name or address under which every node reaches the PostgreSQL "
+    "server over the network (not localhost, 127.0.0.0/8 or ::1, nor a host whose ansible_host is "
+    "one), once for the whole cluster group"
+)
+FIX_ADMIN_USER = (
+    "give IDM a database role of its own: set idm_repo_user to a role other than "
+    "idm_repo_admin_user (for example openidm); the admin login only creates that role"
+)
+_LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 FIX_FOREIGN = (
     "give {host} its own repository database, or make it a clustered node (in the cluster group, "
     "clustering enabled)"
@@ -67,6 +80,20 @@ def _show_sum(digest: str) -> str:
     return f"sha256 {digest[:12]}"
 
 
+@lru_cache(maxsize=1024)  # every node names the same host or two: parse each name once
+def is_loopback(name: str) -> bool:
+    """True for localhost (and *.localhost) or an address of 127.0.0.0/8 or ::1 (also mapped)."""
+    key = name.strip().rstrip(".").casefold()
+    if key in _LOOPBACK_NAMES or key.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(key.strip("[]"))
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or (mapped is not None and mapped.is_loopback)
+
+
 # --- one-repository -----------------------------------------------------------------------------
 
 
@@ -74,6 +101,7 @@ def check_one_repository(ctx: Context) -> None:
     """One repository connection and one rendered datasource file; live drift is a warning."""
     connections: dict[str, tuple[str, int, str, str]] = {}
     sums: dict[str, str] = {}
+    loopback: dict[str, str] = {}
     for host, node in ctx.nodes.items():
         repo = section(ctx, "one-repository", host, node, "repository")
         if repo is None:
@@ -86,11 +114,60 @@ def check_one_repository(ctx: Context) -> None:
         digest = checksum(valid.get("datasource_sha256"))
         if digest is not None:  # null: not rendered (no password known yet), so not compared
             sums[host] = digest
+        _admin_user(ctx, host, repo, valid.get("user"))
+        if "host" in valid:
+            _loopback(ctx, host, str(valid["host"]), repo.get("address"), loopback)
+    _spread_over_machines(ctx, loopback)
     what = "the repository connection"
     disagreement(ctx, "one-repository", what, connections, _show_repo, FIX_REPO)
     what = "the rendered conf/datasource.jdbc-default.json"
     disagreement(ctx, "one-repository", what, sums, _show_sum, FIX_REPO)
     _datasource_drift(ctx, sums)
+
+
+def _admin_user(ctx: Context, host: str, repo: Mapping[str, object], user: object) -> None:
+    admin = repo.get("admin_user")
+    if admin is None or admin == "":
+        return  # no admin login: the role creates nothing
+    if not is_text(admin):
+        bad_field(ctx, "one-repository", host, "repository.admin_user", admin, "a string or null")
+    elif is_text(user) and str(user).strip().casefold() == str(admin).strip().casefold():
+        message = (
+            f"idm_repo_user {show(user)} is the repository admin user (idm_repo_admin_user): the "
+            "repository role would reset the admin role's password and give it the IDM database"
+        )
+        ctx.problem("one-repository", host, message, FIX_ADMIN_USER)
+
+
+def _loopback(ctx: Context, host: str, name: str, address: object, found: dict[str, str]) -> None:
+    if address is not None and not is_text(address):
+        bad_field(ctx, "one-repository", host, "repository.address", address, "a string or null")
+    elif is_loopback(name):
+        found[host] = f"repository host {show(name)} is a loopback address"
+    elif is_text(address) and is_loopback(str(address)):
+        found[host] = (
+            f"repository host {show(name)} is a loopback address (the inventory gives it "
+            f"ansible_host {show(address)})"
+        )
+
+
+def _spread_over_machines(ctx: Context, loopback: Mapping[str, str]) -> None:
+    """A loopback repository is one database per machine: fine only when all nodes share one."""
+    if not loopback:
+        return
+    machines = {
+        str(ctx.nodes[host].get("machine")).strip().casefold()
+        for host in ctx.clustered
+        if is_text(ctx.nodes[host].get("machine"))
+    }
+    if len(machines) < 2:
+        return
+    for host, text in loopback.items():
+        message = (
+            f"{text}, but the cluster's nodes run on {len(machines)} machines: every node would "
+            "use a database of its own on its own machine, not one shared repository"
+        )
+        ctx.problem("one-repository", host, message, FIX_LOOPBACK)
 
 
 def _datasource_drift(ctx: Context, sums: Mapping[str, str]) -> None:

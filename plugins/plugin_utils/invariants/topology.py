@@ -23,6 +23,7 @@ from ansible_collections.idm_automation.cluster.plugins.plugin_utils.invariants.
 # --- loadbalancer-backends ----------------------------------------------------------------------
 
 FIX_LB = "make the load balancer's backends the clustered nodes (the cluster group), no others"
+FIX_LB_TWICE = "list every node once in the load balancer's backends (idm_lb_backends)"
 
 
 def check_loadbalancer_backends(ctx: Context) -> None:
@@ -43,6 +44,18 @@ def check_loadbalancer_backends(ctx: Context) -> None:
             ctx.add("loadbalancer-backends", [balancer], message, FIX_LB)
             continue
         _backend_sets(ctx, str(balancer), set(backends), clustered, outside)  # type: ignore[arg-type]
+        _backends_twice(ctx, str(balancer), backends)  # type: ignore[arg-type]
+
+
+def _backends_twice(ctx: Context, balancer: str, backends: list[str]) -> None:
+    seen: set[str] = set()
+    twice = {name for name in backends if name in seen or seen.add(name)}  # type: ignore[func-returns-value]
+    if twice:
+        message = (
+            f"load balancer {balancer} lists {name_list(twice)} more than once as a backend "
+            "(HAProxy refuses two servers of one name in a backend)"
+        )
+        ctx.add("loadbalancer-backends", [balancer, *twice], message, FIX_LB_TWICE)
 
 
 def _backend_sets(

@@ -24,6 +24,9 @@ def make_node(index: int, machine: str | None = None) -> dict[str, Any]:
         "node_id_source": "boot_properties",
         "jvm_options": ["-Xms2048m", "-Xmx2048m"],
         "machine": machine or f"10.0.{index // 250}.{index % 250 + 1}",
+        "home": f"/opt/idm{index + 1}/openidm",
+        "service": f"openidm{index + 1}",
+        "service_user": "idm",
         "version": "8.1.0",
         "cluster": {
             "enabled": True,
@@ -37,6 +40,8 @@ def make_node(index: int, machine: str | None = None) -> dict[str, Any]:
             "port": 5432,
             "database": "openidm",
             "user": "openidm",
+            "admin_user": "postgres",
+            "address": None,
             "datasource_sha256": DATASOURCE_SHA,
         },
         "ports": {"http": 8080, "https": 8443, "mutualauth": 8444},

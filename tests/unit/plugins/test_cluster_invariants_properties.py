@@ -34,12 +34,14 @@ node_ids = st.from_regex(NODE_ID_PATTERN, fullmatch=True)
 
 @st.composite
 def timings(draw: st.DrawFn) -> dict[str, int]:
-    interval = draw(st.integers(1, 20_000))
+    # Within the documented bounds: interval from 100 ms, offset below the timeout.
+    interval = draw(st.integers(100, 20_000))
+    timeout = draw(st.integers(2 * interval, 4 * interval + 60_000))
     return {
         "instanceCheckInInterval": interval,
-        "instanceTimeout": draw(st.integers(2 * interval, 4 * interval + 60_000)),
+        "instanceTimeout": timeout,
         "instanceRecoveryTimeout": draw(st.integers(interval, 2 * interval + 60_000)),
-        "instanceCheckInOffset": draw(st.integers(0, 10_000)),
+        "instanceCheckInOffset": draw(st.integers(0, min(10_000, timeout - 1))),
     }
 
 
@@ -215,3 +217,66 @@ def test_host_order_never_changes_the_verdict(desc: dict[str, Any], rnd: random.
     shuffled = _shuffled(desc, rnd)
     assert verdict(shuffled) == verdict(desc)
     assert cluster_invariants(shuffled) == cluster_invariants(desc)  # messages too
+
+
+# --- issue 14: rules over generated inventories ------------------------------------------------
+
+
+def _hosts_of(violations: list[dict[str, Any]], rule: str) -> set[str]:
+    return {host for v in violations if v["rule"] == rule for host in v["hosts"]}
+
+
+@SETTINGS
+@given(
+    valid_clusters(min_size=2, max_size=20),
+    st.sampled_from(["localhost", "127.0.0.1", "127.8.9.10", "::1", "LOCALHOST."]),
+)
+def test_loopback_repository_is_refused_when_nodes_span_machines(
+    desc: dict[str, Any], loopback: str
+) -> None:
+    for index, node in enumerate(desc["nodes"].values()):
+        node["repository"]["host"] = loopback
+        node["machine"] = f"m{index}"  # one machine per node
+    assert _hosts_of(errors(desc), "one-repository") == set(desc["nodes"])
+
+
+@SETTINGS
+@given(valid_clusters(min_size=2, max_size=20), st.data())
+def test_two_aliases_of_one_machine_with_one_home_are_refused(
+    desc: dict[str, Any], data: st.DataObject
+) -> None:
+    first, second = data.draw(st.permutations(list(desc["nodes"])))[:2]
+    desc["nodes"][second]["machine"] = first  # ansible_host of one is the other's name
+    desc["nodes"][second]["home"] = desc["nodes"][first]["home"]
+    assert {first, second} <= _hosts_of(errors(desc), "own-installation")
+
+
+@SETTINGS
+@given(valid_clusters(min_size=2, max_size=20), st.data())
+def test_renaming_a_live_node_into_a_down_instance_is_refused(
+    desc: dict[str, Any], data: st.DataObject
+) -> None:
+    hosts = list(desc["nodes"])
+    host = data.draw(st.sampled_from(hosts))
+    desc["facts"] = _facts(desc["nodes"], data.draw)
+    desc["facts"][host]["node_id"] = "previous-id-of-this-host"
+    node_id = desc["nodes"][host]["node_id"]
+    desc["repository_instances"] = [{"id": node_id, "state": "down"}]
+    assert any(v["rule"] == "node-id" and v["hosts"] == [host] for v in errors(desc))
+
+
+@SETTINGS
+@given(valid_clusters(min_size=1, max_size=20), st.data())
+def test_a_backend_listed_twice_is_refused(desc: dict[str, Any], data: st.DataObject) -> None:
+    backends = desc["loadbalancers"]["lb"]["backends"]
+    twice = data.draw(st.sampled_from(backends))
+    backends.insert(data.draw(st.integers(0, len(backends))), twice)
+    assert {"lb", twice} <= _hosts_of(errors(desc), "loadbalancer-backends")
+
+
+@SETTINGS
+@given(valid_clusters(min_size=1, max_size=20), st.integers(0, 10**6))
+def test_checkin_offset_from_the_timeout_on_is_refused(desc: dict[str, Any], extra: int) -> None:
+    for node in desc["nodes"].values():
+        node["cluster"]["instanceCheckInOffset"] = node["cluster"]["instanceTimeout"] + extra
+    assert _hosts_of(errors(desc), "cluster-settings") == set(desc["nodes"])

@@ -15,6 +15,9 @@ from ansible_collections.idm_automation.cluster.plugins.filter.cluster_invariant
     FilterModule,
     cluster_invariants,
 )
+from ansible_collections.idm_automation.cluster.plugins.plugin_utils.invariants.registry import (
+    RULES as REGISTERED,
+)
 from idm_cluster_factory import clone, make_cluster, make_node, verdict
 
 Desc = dict[str, Any]
@@ -98,6 +101,24 @@ HTTPS = {"name": "https", "port": 8443, "secure": True, "enabled": True}
 
 def persisted_facts(desc: Desc) -> None:
     with_facts(desc)
+
+
+def rows(*items: tuple[str, str]) -> Callable[[Desc], None]:
+    """repository_instances rows (id, state)."""
+    return lambda d: d.update(repository_instances=[{"id": i, "state": st} for i, st in items])
+
+
+def balancer(**spec: Any) -> Callable[[Desc], None]:
+    """lb1 with the given machine/ports (backends stay the cluster)."""
+    return lambda d: d["loadbalancers"]["lb1"].update(spec)
+
+
+LB_PORTS = {"http": 80, "https": 443, "stats": 8404}
+
+
+def schedules(host: str, *names: str) -> Callable[[Desc], None]:
+    items = [{"name": name, "enabled": True, "persisted": True} for name in names]
+    return on(host, "scheduler", schedules=items)
 
 
 def two_nodes(desc: Desc) -> None:
@@ -601,6 +622,218 @@ CASES: list[tuple[str, Callable[[Desc], None], set[tuple[str, str, tuple[str, ..
     ),
 ]
 
+# --- issue 14: bad input the invariants used to accept --------------------------------------------
+ISSUE_14_CASES: list[tuple[str, Callable[[Desc], None], set[tuple[str, str, tuple[str, ...]]]]] = [
+    # 1 node-id: reuse of a node ID the cluster table holds as another, down instance
+    (
+        "1-renamed-into-a-down-instance",
+        chain(fact("idm2", node_id="old2"), rows(("node1", "running"), ("node2", "down"))),
+        {("node-id", W, ("idm2",)), ("node-id", E, ("idm2",))},
+    ),
+    (
+        "1-new-host-takes-a-down-id",
+        chain(
+            with_facts,
+            lambda d: d["facts"].pop("idm3"),
+            rows(("node1", "running"), ("node2", "running"), ("node3", "down")),
+        ),
+        {("node-id", W, ("idm3",))},
+    ),
+    (
+        "1-pass-stopped-node-keeps-its-id",
+        chain(with_facts, rows(("node1", "running"), ("node2", "down"), ("node3", "running"))),
+        set(),
+    ),
+    # 2 one-repository: loopback repository across machines, admin user as IDM user
+    (
+        "2-loopback-repository",
+        on_all("repository", host="localhost"),
+        {("one-repository", E, ALL3)},
+    ),
+    ("2-loopback-v4", on_all("repository", host="127.0.1.1"), {("one-repository", E, ALL3)}),
+    ("2-loopback-v6", on_all("repository", host="::1"), {("one-repository", E, ALL3)}),
+    (
+        "2-loopback-by-inventory-address",
+        on_all("repository", address="127.0.0.1"),
+        {("one-repository", E, ALL3)},
+    ),
+    (
+        "2-pass-loopback-on-one-machine",
+        chain(
+            on_all("repository", host="127.0.0.1"),
+            *(
+                chain(
+                    set_node(h, machine="box"),
+                    on(
+                        h,
+                        "ports",
+                        http=8080 + 10 * i,
+                        https=8443 + 10 * i,
+                        mutualauth=8444 + 10 * i,
+                    ),
+                    listeners(h, {**HTTP, "port": 8080 + 10 * i}, {**HTTPS, "port": 8443 + 10 * i}),
+                )
+                for i, h in enumerate(ALL3)
+            ),
+        ),
+        set(),
+    ),
+    (
+        "2-user-is-admin-user",
+        on_all("repository", user="postgres"),
+        {("one-repository", E, ALL3)},
+    ),
+    (
+        "2-user-is-admin-user-case",
+        on_all("repository", user="openidm", admin_user="OpenIDM"),
+        {("one-repository", E, ALL3)},
+    ),
+    ("2-pass-no-admin-login", on_all("repository", user="postgres", admin_user=""), set()),
+    # 5 cluster-settings: offset and absurd timings
+    (
+        "5-offset-not-below-timeout",
+        on_all("cluster", instanceCheckInOffset=30000),
+        {("cluster-settings", E, ALL3)},
+    ),
+    (
+        "5-interval-1-ms",
+        on_all("cluster", instanceCheckInInterval=1),
+        {("cluster-settings", E, ALL3)},
+    ),
+    (
+        "5-timeout-beyond-a-day",
+        on_all("cluster", instanceTimeout=10**9),
+        {("cluster-settings", E, ALL3)},
+    ),
+    (
+        "5-pass-bounds",
+        on_all(
+            "cluster",
+            instanceCheckInInterval=100,
+            instanceTimeout=86_400_000,
+            instanceRecoveryTimeout=86_400_000,
+            instanceCheckInOffset=86_399_999,
+        ),
+        set(),
+    ),
+    # 7 ports: listener http on another port, privileged ports, load balancer clashes, aliases
+    (
+        "7-http-listener-not-on-http-port",
+        listeners("idm2", {**HTTP, "port": 8081}, HTTPS),
+        {("ports", E, ("idm2",))},
+    ),
+    (
+        "7-https-listener-not-on-https-port",
+        listeners("idm2", HTTP, {**HTTPS, "port": 9443}),
+        {("ports", E, ("idm2",))},
+    ),
+    (
+        "7-pass-other-listener-name",
+        listeners(
+            "idm2", HTTP, HTTPS, {"name": "api", "port": 9090, "secure": False, "enabled": True}
+        ),
+        set(),
+    ),
+    (
+        "7-privileged-port",
+        chain(on("idm2", "ports", http=80), listeners("idm2", {**HTTP, "port": 80}, HTTPS)),
+        {("ports", E, ("idm2",))},
+    ),
+    (
+        "7-privileged-listener",
+        listeners(
+            "idm2", HTTP, HTTPS, {"name": "legacy", "port": 443, "secure": True, "enabled": True}
+        ),
+        {("ports", E, ("idm2",))},
+    ),
+    (
+        "7-pass-privileged-as-root",
+        chain(
+            set_node("idm2", service_user="root"),
+            on("idm2", "ports", http=80),
+            listeners("idm2", {**HTTP, "port": 80}, HTTPS),
+        ),
+        set(),
+    ),
+    (
+        "7-node-and-balancer-share-a-port",
+        balancer(machine="10.0.0.1", ports={**LB_PORTS, "stats": 8443}),
+        {("ports", E, ("idm1", "lb1"))},
+    ),
+    (
+        "7-balancer-on-a-node-host",
+        chain(
+            lambda d: d["loadbalancers"].update(idm1=d["loadbalancers"].pop("lb1")),
+            lambda d: d["loadbalancers"]["idm1"].update(
+                machine="10.0.0.1", ports={**LB_PORTS, "http": 8080}
+            ),
+        ),
+        {("ports", E, ("idm1",))},
+    ),
+    ("7-pass-balancer-beside-a-node", balancer(machine="10.0.0.1", ports=LB_PORTS), set()),
+    (
+        "7-pass-balancer-https-off",
+        balancer(machine="lbhost", ports={**LB_PORTS, "https": 0}),
+        set(),
+    ),
+    (
+        "7-balancer-port-bool",
+        balancer(machine="lbhost", ports={**LB_PORTS, "http": True}),
+        {("ports", E, ("lb1",))},
+    ),
+    (
+        "7-one-machine-two-aliases",
+        chain(set_node("idm3", machine="idm1"), on("idm3", "ports", http=8080, https=8443)),
+        {("ports", E, ("idm1", "idm3"))},
+    ),
+    # 9 loadbalancer-backends: a backend twice
+    (
+        "9-backend-twice",
+        lambda d: d["loadbalancers"]["lb1"]["backends"].append("idm2"),
+        {("loadbalancer-backends", E, ("idm2", "lb1"))},
+    ),
+    # 12 persisted-schedules: names that are not file names
+    (
+        "12-duplicate-schedule-name",
+        schedules("idm2", "r", "r"),
+        {("persisted-schedules", E, ("idm2",))},
+    ),
+    ("12-path-schedule-name", schedules("idm2", "../r"), {("persisted-schedules", E, ("idm2",))}),
+    ("12-slash-schedule-name", schedules("idm2", "a/b"), {("persisted-schedules", E, ("idm2",))}),
+    ("12-glob-schedule-name", schedules("idm2", "r*"), {("persisted-schedules", E, ("idm2",))}),
+    ("12-pass-schedule-names", schedules("idm2", "reconcile", "sync.users-1"), set()),
+    # 13 own-installation
+    (
+        "13-two-aliases-one-home",
+        chain(
+            set_node("idm3", machine="idm1", home="/opt/idm1/openidm"),
+            on("idm3", "ports", http=9080, https=9443, mutualauth=9444),
+            listeners("idm3", {**HTTP, "port": 9080}, {**HTTPS, "port": 9443}),
+        ),
+        {("own-installation", E, ("idm1", "idm3"))},
+    ),
+    (
+        "13-same-machine-same-service",
+        chain(
+            set_node("idm3", machine="10.0.0.1", service="openidm1"),
+            on("idm3", "ports", http=9080, https=9443, mutualauth=9444),
+            listeners("idm3", {**HTTP, "port": 9080}, {**HTTPS, "port": 9443}),
+        ),
+        {("own-installation", E, ("idm1", "idm3"))},
+    ),
+    (
+        "13-pass-same-machine-own-installation",
+        chain(
+            set_node("idm3", machine="10.0.0.1"),
+            on("idm3", "ports", http=9080, https=9443, mutualauth=9444),
+            listeners("idm3", {**HTTP, "port": 9080}, {**HTTPS, "port": 9443}),
+        ),
+        set(),
+    ),
+    ("13-home-ill-typed", set_node("idm2", home=1), {("own-installation", E, ("idm2",))}),
+]
+CASES += ISSUE_14_CASES
+
 
 @pytest.mark.parametrize(("change", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_rule(change: Callable[[Desc], None], expected: set) -> None:
@@ -612,8 +845,8 @@ def test_rule(change: Callable[[Desc], None], expected: set) -> None:
 def test_every_rule_has_a_passing_and_a_failing_case() -> None:
     failing = {rule for _, _, expected in CASES for rule, _, _ in expected}
     passing = {int(name.split("-")[0].rstrip("c")) for name, _, expected in CASES if not expected}
-    assert failing == set(RULES)
-    assert passing == set(range(1, 13))
+    assert failing == set(RULES) and len(RULES) == len(REGISTERED)
+    assert passing == {rule.number for rule in REGISTERED}
 
 
 def test_valid_cluster_with_facts_is_clean() -> None:

@@ -118,3 +118,45 @@ def test_cluster_status_without_cluster_endpoint_is_unhealthy() -> None:
     assert status["problems"] == ["no node answered the cluster endpoint"]
     assert status["rows"][0]["cluster_state"] == "absent"
     assert status["rows"][0]["checkin_age"] is None
+
+
+def test_cluster_status_shows_instances_not_in_the_inventory_as_warnings() -> None:
+    """Issue 14 item 10: a renamed or removed node's row (down, or in recovery) is a warning row
+    with the fix; the verdict is "healthy, with warnings", never plainly "cluster healthy"."""
+    cluster = [
+        {"instanceId": "idm1", "state": "running"},
+        {"instanceId": "node-two", "state": "running"},
+        {"instanceId": "old3", "state": "down"},
+        {"instanceId": "old4", "state": "running", "recovery": {"state": "processing-down"}},
+    ]
+    status = cluster_status(_gathered(cluster=cluster, checkins={"old3": 3600.0}))
+    assert status["healthy"] is True
+    assert status["verdict"] == "cluster healthy, with 2 warning(s)"
+    assert status["problems"] and all(p.startswith("warning: ") for p in status["problems"])
+    assert "cluster healthy" not in status["problems"]
+    old3, old4 = status["warnings"]
+    assert old3.startswith("instance old3 is down in the cluster table but is not in the inventory")
+    assert old4.startswith("instance old4 is processing-down")  # effective state (C9)
+    assert all("playbooks/remove_node.yml" in w for w in status["warnings"])
+    assert [r["node_id"] for r in status["instances_not_in_inventory"]] == ["old3", "old4"]
+    assert [r["node_id"] for r in status["rows"]] == ["idm1", "node-two"]
+    *_, row3, row4 = status["table"]
+    assert row3.split()[:4] == ["(not", "in", "inventory)", "old3"]
+    assert "down" in row3.split() and "3600.0s" in row3
+    assert "processing-down" in row4.split()
+
+
+def test_cluster_status_foreign_running_instance_stays_a_problem() -> None:
+    cluster = [
+        {"instanceId": "idm1", "state": "running"},
+        {"instanceId": "node-two", "state": "running"},
+        {"instanceId": "ghost", "state": "running"},
+    ]
+    status = cluster_status(_gathered(cluster=cluster))
+    assert status["healthy"] is False
+    assert status["verdict"] == "cluster unhealthy, 1 problem(s)"
+    assert status["problems"] == [
+        "instance ghost is running in the cluster but is not in the inventory"
+    ]
+    assert status["warnings"] == [] and status["instances_not_in_inventory"] == []
+    assert cluster_status(_gathered())["verdict"] == "cluster healthy"

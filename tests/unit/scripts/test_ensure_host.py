@@ -31,7 +31,8 @@ CLIENT = """#!/bin/bash
 folder=$(basename "$(dirname "$0")")
 [ -e "$FAKE_STATE/engine-up" ] && [ ! -e "$FAKE_STATE/client-too-new-$folder" ]
 """
-DOCKERD = '#!/bin/bash\ntouch "$FAKE_STATE/engine-up"\n'
+# dockerd: brings the engine up and records the descriptors it was started with.
+DOCKERD = '#!/bin/bash\nls /proc/$$/fd >"$FAKE_STATE/dockerd-fds"\ntouch "$FAKE_STATE/engine-up"\n'
 ID = '#!/bin/bash\n[ "$1" = -u ] && echo "$FAKE_UID"\n'
 TRUE = "#!/bin/bash\nexit 0\n"
 # apt-get: records each call; `install docker.io` brings dockerd and the package's client.
@@ -91,7 +92,7 @@ class Host:
         """The client in ``directory`` (a folder name) cannot talk to the engine."""
         (self.state / f"client-too-new-{directory}").touch()
 
-    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str, pass_fds: tuple[int, ...] = ()) -> subprocess.CompletedProcess[str]:
         env = {
             "PATH": self.path,
             "HOME": str(self.root),
@@ -109,6 +110,7 @@ class Host:
             text=True,
             timeout=120,
             check=False,
+            pass_fds=pass_fds,
         )
 
     def plan(self) -> dict[str, str]:
@@ -219,3 +221,15 @@ def test_no_daemon_to_start_as_non_root_fails_clearly(host):
     result = fake.run()
     assert result.returncode == 1
     assert "cannot start it" in result.stderr
+
+
+def test_started_daemon_does_not_keep_the_callers_descriptors(host, tmp_path):
+    """`flock LOCK make molecule` on a machine without a running engine: the daemon started on
+    the way must not inherit the lock's descriptor, or the lock outlives the run."""
+    fake = host(client=True, daemon=True)
+    with (tmp_path / "lock").open("w") as lock:
+        result = fake.run(pass_fds=(lock.fileno(),))
+        assert result.returncode == 0, result.stderr
+        fds = {int(fd) for fd in (fake.state / "dockerd-fds").read_text().split()}
+        assert lock.fileno() not in fds
+        assert {0, 1, 2} <= fds
