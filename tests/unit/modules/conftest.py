@@ -141,3 +141,21 @@ def empty_db(pg_server, schema_owner) -> str:
     pg_server.admin.execute(f"CREATE DATABASE {name} OWNER {schema_owner.user}")
     yield name
     pg_server.admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def fake(request):
+    """Factory: fake(**kwargs) -> a running ``fake_idm.FakeIdm``, closed at the end of the test.
+    A test module's ``FAKE_IDM_DEFAULTS`` (e.g. the admin password) apply unless overridden."""
+    from fake_idm import FakeIdm
+
+    defaults = getattr(request.module, "FAKE_IDM_DEFAULTS", {})
+    servers: list[FakeIdm] = []
+
+    def start(**kwargs) -> FakeIdm:
+        servers.append(FakeIdm(**{**defaults, **kwargs}))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()

@@ -5,23 +5,9 @@ tried first), check mode, neither password accepted, no password in the output."
 from __future__ import annotations
 
 import pytest
-from fake_idm import FakeIdm
 
 DEFAULT = "openidm-admin"
 WANTED = "Wanted-s3cret"
-
-
-@pytest.fixture
-def fake():
-    servers: list[FakeIdm] = []
-
-    def start(**kwargs) -> FakeIdm:
-        servers.append(FakeIdm(**kwargs))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
 
 
 def _args(url: str) -> dict:

@@ -10,22 +10,8 @@ from pathlib import Path
 
 import pytest
 from ansible_collections.idm_automation.cluster.plugins.module_utils import idm_api
-from fake_idm import FakeIdm
 
 SECRET = "s3cret-Pa55"
-
-
-@pytest.fixture
-def fake():
-    servers: list[FakeIdm] = []
-
-    def start(**kwargs) -> FakeIdm:
-        servers.append(FakeIdm(**kwargs))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
 
 
 def _admin(password: str = SECRET, basic: bool = True) -> idm_api.Credentials:

@@ -3,23 +3,11 @@ mode: read, set (If-Match: *), idempotence, check mode, diff, 404 without active
 
 from __future__ import annotations
 
-import pytest
-from fake_idm import FakeIdm
-
 SECRET = "s3cret-Pa55"
 
 
-@pytest.fixture
-def fake():
-    servers: list[FakeIdm] = []
-
-    def start(**kwargs) -> FakeIdm:
-        servers.append(FakeIdm(password=SECRET, **kwargs))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
+# The fake fixture (conftest.py) starts FakeIdm servers with these defaults.
+FAKE_IDM_DEFAULTS = {"password": SECRET}
 
 
 def _args(url: str, **more) -> dict:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from fake_idm import FakeIdm
 from standin_harness import wait_for
 
 SECRET = "s3cret-Pa55"
@@ -20,17 +19,8 @@ OLD_RECOVERY = {
 NEW_RECOVERY = {"instanceId": "node3", "state": "processing-down", "recovery": {}}
 
 
-@pytest.fixture
-def fake():
-    servers: list[FakeIdm] = []
-
-    def start(**kwargs) -> FakeIdm:
-        servers.append(FakeIdm(password=SECRET, **kwargs))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
+# The fake fixture (conftest.py) starts FakeIdm servers with these defaults.
+FAKE_IDM_DEFAULTS = {"password": SECRET}
 
 
 def _args(url: str, **more) -> dict:

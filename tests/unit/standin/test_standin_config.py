@@ -313,14 +313,9 @@ def test_c16_strict_variant_needs_java_17_or_21(make_node, repo_db, tmp_path, mo
 
 
 def test_c11_secrets_json_properties_or_literals(tmp_path, pg, repo_db, scripts):
-    from standin_harness import STANDIN_SRC, ZIP_NAME, Node
+    from standin_harness import ZIP_NAME, Node
 
-    out = tmp_path / "literals"
-    subprocess.run(
-        [str(STANDIN_SRC / "build"), str(out), "--variant", "c11=literals"],
-        check=True,
-        capture_output=True,
-    )
+    out = build_literals(tmp_path)
     shipped = json.loads(extract_secrets(out / ZIP_NAME))
     store = shipped["stores"][0]["config"]
     assert store["storePassword"] == "changeit"
@@ -367,7 +362,7 @@ def test_c11_literals_follow_boot_properties_through_secrets_stores(tmp_path, pg
     to the shipped secrets.json makes openidm.keystore.* in boot.properties decide again."""
     import importlib.util
 
-    from standin_harness import STANDIN_SRC, ZIP_NAME, Node
+    from standin_harness import ZIP_NAME, Node
 
     plugin = Path(__file__).resolve().parents[3] / "plugins/filter/secrets_stores.py"
     spec = importlib.util.spec_from_file_location("secrets_stores_plugin", plugin)
@@ -375,12 +370,7 @@ def test_c11_literals_follow_boot_properties_through_secrets_stores(tmp_path, pg
     spec.loader.exec_module(module)
     secrets_stores = module.secrets_stores
 
-    out = tmp_path / "literals"
-    subprocess.run(
-        [str(STANDIN_SRC / "build"), str(out), "--variant", "c11=literals"],
-        check=True,
-        capture_output=True,
-    )
+    out = build_literals(tmp_path)
     node = Node(tmp_path, out / ZIP_NAME, "lit")
     shared = tmp_path / "shared"
     node.configure(
@@ -402,6 +392,19 @@ def test_c11_literals_follow_boot_properties_through_secrets_stores(tmp_path, pg
         assert not node.keystore_file().exists()
     finally:
         node.kill()
+
+
+def build_literals(tmp_path: Path) -> Path:
+    """The distribution built with ``--variant c11=literals``; returns its directory."""
+    from standin_harness import STANDIN_SRC
+
+    out = tmp_path / "literals"
+    subprocess.run(
+        [str(STANDIN_SRC / "build"), str(out), "--variant", "c11=literals"],
+        check=True,
+        capture_output=True,
+    )
+    return out
 
 
 def extract_secrets(zip_path: Path) -> str:
