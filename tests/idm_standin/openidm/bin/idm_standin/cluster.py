@@ -25,7 +25,7 @@ from psycopg.types.json import Jsonb
 from idm_standin import PRODUCT_VERSION
 from idm_standin.config import ClusterConfig
 from idm_standin.log import LOGGER
-from idm_standin.repo import Datasource, RepoError, db_now_ms
+from idm_standin.repo import Datasource, RepoError, db_now_ms, read_object
 from idm_standin.state import NodeState
 
 OBJECTTYPE = "cluster/states"
@@ -86,11 +86,7 @@ def list_states(conn: psycopg.Connection, typeid: int) -> list[dict[str, Any]]:
 
 
 def read_state(conn: psycopg.Connection, typeid: int, instance_id: str) -> dict[str, Any] | None:
-    row = conn.execute(
-        "SELECT fullobject FROM openidm.clusterobjects WHERE objecttypes_id = %s AND objectid = %s",
-        [typeid, instance_id],
-    ).fetchone()
-    return row[0] if row else None
+    return read_object(conn, "clusterobjects", typeid, instance_id)
 
 
 class ClusterManager(threading.Thread):

@@ -33,7 +33,7 @@ from psycopg.types.json import Jsonb
 from idm_standin import crypto
 from idm_standin.config import Paths
 from idm_standin.log import LOGGER
-from idm_standin.repo import Datasource, RepoError
+from idm_standin.repo import Datasource, RepoError, read_object
 
 OBJECTTYPE = "config"
 ENCRYPTED_ID = "standin.encrypted"  # the value every node must be able to decrypt
@@ -45,11 +45,7 @@ def schedule_file(paths: Paths, name: str) -> Path:
 
 
 def read(conn: psycopg.Connection, typeid: int, pid: str) -> dict[str, Any] | None:
-    row = conn.execute(
-        "SELECT fullobject FROM openidm.configobjects WHERE objecttypes_id = %s AND objectid = %s",
-        [typeid, pid],
-    ).fetchone()
-    return row[0] if row else None
+    return read_object(conn, "configobjects", typeid, pid)
 
 
 def store(conn: psycopg.Connection, typeid: int, pid: str, obj: dict[str, Any]) -> str:

@@ -15,8 +15,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from idm_standin import StandinError
 from idm_standin.config import Paths, read_conf
@@ -262,6 +264,17 @@ def db_now_ms(conn: psycopg.Connection) -> int:
     """The repository's clock in epoch milliseconds: one clock for every node's check-ins."""
     row = conn.execute("SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint").fetchone()
     return int(row[0])
+
+
+def read_object(
+    conn: psycopg.Connection, table: str, typeid: int, objectid: str
+) -> dict[str, Any] | None:
+    """``fullobject`` of one row of a generic object table (configobjects, clusterobjects)."""
+    query = sql.SQL(
+        "SELECT fullobject FROM openidm.{} WHERE objecttypes_id = %s AND objectid = %s"
+    ).format(sql.Identifier(table))
+    row = conn.execute(query, [typeid, objectid]).fetchone()
+    return row[0] if row else None
 
 
 class Pool:
