@@ -76,15 +76,21 @@ def sh(*argv: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
 
 
 class Cluster:
-    """PostgreSQL + N nodes + HAProxy in fresh containers on a network of their own."""
+    """PostgreSQL + N nodes + HAProxy in fresh containers on a network of their own (the nodes
+    only, without PostgreSQL and HAProxy, when ``services`` is false)."""
 
-    def __init__(self, nodes: int, octet: int, workdir: Path, key: Path) -> None:
+    def __init__(
+        self, nodes: int, octet: int, workdir: Path, key: Path, services: bool = True
+    ) -> None:
         self.name = f"bench{octet}"
         self.net = f"idmt-{self.name}"
         self.prefix = f"10.219.{octet}"
         self.workdir = workdir / self.name
         self.key = key
-        roles = [("pg", "pg")] + [(f"idm{i}", "node") for i in range(1, nodes + 1)] + [("lb", "lb")]
+        roles = [(f"idm{i}", "node") for i in range(1, nodes + 1)]
+        if services:
+            roles = [("pg", "pg"), *roles, ("lb", "lb")]
+        self.services = services
         self.hosts = {
             f"{self.name}-{n}": (role, f"{self.prefix}.{10 + i}")
             for i, (n, role) in enumerate(roles)
@@ -132,7 +138,8 @@ class Cluster:
         with concurrent.futures.ThreadPoolExecutor(len(self.hosts)) as pool:
             list(pool.map(self._login, self.hosts))
         self._write_inventory()
-        self.playbook(PREPARE_PG)
+        if self.services:
+            self.playbook(PREPARE_PG)
 
     def _login(self, host: str) -> None:
         # systemd needs a moment before its bus answers; wait (bounded) until it has booted.

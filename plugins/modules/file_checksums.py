@@ -24,6 +24,13 @@ options:
     type: list
     elements: path
     required: true
+  read:
+    description:
+      - Absolute paths of small text files whose content is returned too, in RV(contents) (the
+        manifest of the files the collection wrote, for example). They need not be in O(paths).
+    type: list
+    elements: path
+    default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -76,6 +83,11 @@ missing_dirs:
   type: list
   elements: str
   sample: [/opt/idm/openidm/conf]
+contents:
+  description: Content (UTF-8 text) of each file of O(read) that exists, by path.
+  returned: always
+  type: dict
+  sample: {/opt/idm/openidm/.idm_automation_cluster.files.json: '{"files": {}}'}
 """
 
 import fnmatch
@@ -139,19 +151,35 @@ def read(paths: list[str]) -> tuple[list[dict], list[str]]:
     return [files[p] for p in sorted(files)], sorted(missing)
 
 
+def read_texts(paths: list[str]) -> dict[str, str]:
+    """Content of each of ``paths`` that is a regular file."""
+    texts = {}
+    for path in paths:
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as handle:
+                texts[path] = handle.read()
+    return texts
+
+
 def main() -> None:
     module = AnsibleModule(
-        argument_spec={"paths": {"type": "list", "elements": "path", "required": True}},
+        argument_spec={
+            "paths": {"type": "list", "elements": "path", "required": True},
+            "read": {"type": "list", "elements": "path", "default": []},
+        },
         supports_check_mode=True,
     )
-    relative = [p for p in module.params["paths"] if not os.path.isabs(p)]
+    relative = [p for p in module.params["paths"] + module.params["read"] if not os.path.isabs(p)]
     if relative:
         module.fail_json(msg=f"paths must be absolute: {', '.join(relative)}")
     try:
         files, missing = read(module.params["paths"])
+        contents = read_texts(module.params["read"])
     except OSError as error:
         module.fail_json(msg=f"cannot read {error.filename}: {error.strerror}")
-    module.exit_json(changed=False, files=files, missing_dirs=missing)
+    except UnicodeDecodeError as error:
+        module.fail_json(msg=f"not UTF-8 text: {error}")
+    module.exit_json(changed=False, files=files, missing_dirs=missing, contents=contents)
 
 
 if __name__ == "__main__":

@@ -6,10 +6,6 @@ own ``api_view`` with either variant, besides hand-written ones."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -193,32 +189,6 @@ PLAY = r"""
 """
 
 
-def test_filters_in_a_play(tmp_path: Path) -> None:
-    configured = os.environ.get("ANSIBLE_COLLECTIONS_PATH")
-    candidates = [Path(p) for p in configured.split(os.pathsep) if p] if configured else []
-    candidates.append(REPO_ROOT / ".cache" / "collections")
-    plugin = "ansible_collections/idm_automation/cluster/plugins/filter/running_instances.py"
-    collections = next((path for path in candidates if (path / plugin).is_file()), None)
-    if collections is None:
-        pytest.skip("idm_automation.cluster with these filters is not installed (make collection)")
-    playbook = shutil.which("ansible-playbook", path=str(Path(sys.executable).parent))
-    if playbook is None:
-        pytest.skip("ansible-playbook is not installed next to this Python")
-    (tmp_path / "play.yml").write_text(PLAY)
-    env = {
-        **os.environ,
-        "ANSIBLE_COLLECTIONS_PATH": str(collections),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_LOCALHOST_WARNING": "0",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
-    }
-    done = subprocess.run(
-        [playbook, "-i", "localhost,", "-c", "local", str(tmp_path / "play.yml")],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=300,
-        check=False,
-    )
+def test_filters_in_a_play(ansible_playbook) -> None:
+    done = ansible_playbook(PLAY)
     assert done.returncode == 0, done.stdout + done.stderr

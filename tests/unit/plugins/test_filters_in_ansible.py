@@ -1,21 +1,12 @@
 """The filters inside a real play: values templated by Ansible (tagged, lazy) are handled.
 
-Runs ansible-playbook against the installed collection (`make collection`); skipped otherwise.
+Runs ansible-playbook on localhost with this checkout as the collection
+(the `ansible_playbook` fixture).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
-import pytest
-
-REPO_ROOT = Path(__file__).resolve().parents[3]
-
-PLAYBOOK = r"""
+PLAY = r"""
 - hosts: localhost
   gather_facts: false
   vars:
@@ -60,39 +51,6 @@ PLAYBOOK = r"""
 """
 
 
-def _installed_collections() -> Path | None:
-    configured = os.environ.get("ANSIBLE_COLLECTIONS_PATH")
-    candidates = [Path(p) for p in configured.split(os.pathsep) if p] if configured else []
-    candidates.append(REPO_ROOT / ".cache" / "collections")
-    for path in candidates:
-        plugin = path / "ansible_collections/idm_automation/cluster/plugins/filter"
-        if (plugin / "cluster_invariants.py").is_file():
-            return path
-    return None
-
-
-def test_filters_in_a_play(tmp_path: Path) -> None:
-    collections = _installed_collections()
-    if collections is None:
-        pytest.skip("idm_automation.cluster is not installed (run `make collection`)")
-    playbook = shutil.which("ansible-playbook", path=str(Path(sys.executable).parent))
-    if playbook is None:
-        pytest.skip("ansible-playbook is not installed next to this Python")
-    (tmp_path / "play.yml").write_text(PLAYBOOK)
-    env = {
-        **os.environ,
-        "ANSIBLE_COLLECTIONS_PATH": str(collections),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_LOCALHOST_WARNING": "0",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
-    }
-    done = subprocess.run(
-        [playbook, "-i", "localhost,", "-c", "local", str(tmp_path / "play.yml")],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        timeout=300,
-        check=False,
-    )
+def test_filters_in_a_play(ansible_playbook) -> None:
+    done = ansible_playbook(PLAY)
     assert done.returncode == 0, done.stdout + done.stderr
