@@ -10,23 +10,24 @@ module: managed_files
 short_description: Write files where they differ, prune stale ones, record what was written
 version_added: 0.1.0
 description:
-  - Reads the node once (M(idm_automation.cluster.file_checksums): sha256, mode and owner of every
-    file in O(files), of the files matching a O(prune) rule, and the node's O(manifest)), then
+  - Reads the node once, with M(idm_automation.cluster.file_checksums) (the sha256, mode and owner
+    of every file in O(files) and of the files matching a O(prune) rule, and the node's
+    O(manifest)), then
     writes only the files that are missing or differ (through M(ansible.builtin.copy), so check
     mode and diff work as there), removes stale files and updates the manifest. On a converged
     node this is one module call, however many files are managed.
   - The manifest (JSON, root only, mode 0600) is the node's one record of what the collection
-    wrote - C({"files": {path: sha256 of the rendered content}}) - shared by every caller: each
-    call updates the entries of its own files and keeps the others.
+    wrote (under C(files), each written path with the sha256 of its rendered content), shared by
+    every caller; each call updates the entries of its own files and keeps the others.
   - A file with C(product_rewrites) is one the product rewrites itself (PingIDM encrypts the
-    datasource password at start and writes the file back, contract row C5): it is judged by the
+    datasource password at start and writes the file back, contract row C5), so it is judged by the
     sha256 the manifest recorded for it, never by its live bytes.
   - A file is removed when it is not in O(files), matches a O(prune) rule and the manifest lists
     it (files the product wrote itself, such as a schedule made over REST, are kept; row C6) -
     or, for a rule with C(recorded_only=false), whenever it matches (a file the release ships).
   - Reports C(changed) when anything was written or removed, or the manifest was recorded anew;
     a handler notified by the task then runs (the restart of the node, for IDM's files).
-  - This is an action plugin: the decision is made on the controller, with no per-file round trip.
+  - This is an action plugin; the decision is made on the controller, with no per-file round trip.
 options:
   files:
     description: The files the node must have.
@@ -83,10 +84,7 @@ options:
     default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.files
 attributes:
-  action:
-    support: full
   check_mode:
     support: full
   diff_mode:
@@ -94,8 +92,6 @@ attributes:
     details: Files with C(secret) show no diff.
   platform:
     platforms: posix
-  safe_file_operations:
-    support: full
 author:
   - idm_automation maintainers (@idm-automation)
 """
