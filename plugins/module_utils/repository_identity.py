@@ -45,7 +45,8 @@ def parse(value: object) -> dict[str, Any] | None:
         recorded = parse(value["record"])
         if recorded is None:
             return None
-        return {**recorded, "addresses": sorted(addresses(recorded["host"], value.get("addresses")))}
+        found = addresses(recorded["host"], value.get("addresses"))
+        return {**recorded, "addresses": sorted(found)}
     if isinstance(value, str):
         match = _RECORD.match(value)
         if not match or not match.group("host"):

@@ -125,7 +125,9 @@ role_login:
   type: bool
   returned: always
 instances:
-  description: Rows of the cluster table - C(id), C(state), C(age) (seconds since the last check-in, or null).
+  description:
+    - Rows of the cluster table - C(id), C(state), C(age) (seconds since the last check-in, or
+      null).
   type: list
   elements: dict
   returned: always
@@ -192,7 +194,8 @@ def refusals(state: dict, params: dict) -> list[str]:
     if state["foreign_objects"]:
         found.append(
             f"the database {where} belongs to another application: outside the IDM schema "
-            f"{params['schema']} it holds objects of other owners ({_listing(state['foreign_objects'])}); "
+            f"{params['schema']} it holds objects of other owners "
+            f"({_listing(state['foreign_objects'])}); "
             "the repository phase would take the database over (ALTER DATABASE ... OWNER) and put "
             f"the IDM schema into it. Check idm_repo_database (it must name IDM's own database, "
             "new or used only by IDM)"
@@ -207,7 +210,8 @@ def refusals(state: dict, params: dict) -> list[str]:
             f"{params['login_port']} but idm_repo_password does not log in as it "
             f"({state['role_error']}); its password is not changed, another cluster or "
             "application may use it. Set idm_repo_password to the role's password, use a role "
-            "of its own (idm_repo_user), or reset it on purpose with idm_repo_update_password: always"
+            "of its own (idm_repo_user), or reset it on purpose with "
+            "idm_repo_update_password: always"
         )
     return found
 

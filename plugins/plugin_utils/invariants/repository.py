@@ -156,9 +156,7 @@ def _repository_change(ctx: Context) -> None:
             bad_field(ctx, "one-repository", host, "repository.change_allowed", change_allowed,
                       "a boolean")  # fmt: skip
             change_allowed = False
-        text = (
-            f"{repository_identity.show(deployed)} to {repository_identity.show(configured)}"
-        )
+        text = f"{repository_identity.show(deployed)} to {repository_identity.show(configured)}"
         (allowed if change_allowed else refused).setdefault(text, []).append(host)
     for text, hosts in sorted(refused.items()):
         message = (

@@ -64,7 +64,8 @@ def deploy(pg_server, names, rows=()) -> None:
     sql = [
         f"SET ROLE {names['role']}",
         "CREATE SCHEMA openidm",
-        "CREATE TABLE openidm.clusterobjects (id BIGSERIAL PRIMARY KEY, objectid TEXT, fullobject JSONB)",
+        "CREATE TABLE openidm.clusterobjects"
+        " (id BIGSERIAL PRIMARY KEY, objectid TEXT, fullobject JSONB)",
         # The product's workflow tables land in the IDM role's default schema.
         "CREATE TABLE public.act_ge_property (name_ TEXT)",
     ]
