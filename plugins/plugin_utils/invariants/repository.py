@@ -12,6 +12,7 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
+from ansible_collections.idm_automation.cluster.plugins.module_utils import repository_identity
 from ansible_collections.idm_automation.cluster.plugins.plugin_utils.invariants.common import (
     checksum,
     name_list,
@@ -60,6 +61,11 @@ FIX_ADMIN_USER = (
     "idm_repo_admin_user (for example openidm); the admin login only creates that role"
 )
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
+FIX_REPO_CHANGE = (
+    "if the inventory's repository settings are wrong, put back the repository the cluster runs "
+    "on; to move the cluster to another database on purpose (its data copied there first), set "
+    "idm_repo_change_allowed: true for that one run"
+)
 FIX_FOREIGN = (
     "give {host} its own repository database, or make it a clustered node (in the cluster group, "
     "clustering enabled)"
@@ -123,6 +129,53 @@ def check_one_repository(ctx: Context) -> None:
     what = "the rendered conf/datasource.jdbc-default.json"
     disagreement(ctx, "one-repository", what, sums, _show_sum, FIX_REPO)
     _datasource_drift(ctx, sums)
+    _repository_change(ctx)
+
+
+def _repository_change(ctx: Context) -> None:
+    """A deployed node whose recorded repository is not the configured one (by resolution)."""
+    refused: dict[str, list[str]] = {}
+    allowed: dict[str, list[str]] = {}
+    for host, node in ctx.nodes.items():
+        repo = node.get("repository")
+        if not is_mapping(repo):
+            continue
+        deployed = ctx.fact(host, "repository", "one-repository", _is_connection, "a connection")
+        if deployed is None:
+            continue  # never deployed (or by a version that kept no record)
+        configured = dict(repo)
+        resolved = ctx.fact(host, "repository_addresses", "one-repository", is_list, "a list")
+        if resolved is not None:
+            configured["addresses"] = resolved
+        if repository_identity.parse(configured) is None:
+            continue  # reported by the field checks
+        if repository_identity.same_repository(deployed, configured):
+            continue
+        change_allowed = repo.get("change_allowed")
+        if change_allowed is not None and not isinstance(change_allowed, bool):
+            bad_field(ctx, "one-repository", host, "repository.change_allowed", change_allowed,
+                      "a boolean")  # fmt: skip
+            change_allowed = False
+        text = f"{repository_identity.show(deployed)} to {repository_identity.show(configured)}"
+        (allowed if change_allowed else refused).setdefault(text, []).append(host)
+    for text, hosts in sorted(refused.items()):
+        message = (
+            f"the repository of the deployed node(s) {name_list(hosts)} would change from {text}: "
+            "the run would stop every node and start them on that database (an empty one gets "
+            "the DDL), leaving the cluster's data behind; refused, nothing was changed"
+        )
+        ctx.add("one-repository", hosts, message, FIX_REPO_CHANGE)
+    for text, hosts in sorted(allowed.items()):
+        message = (
+            f"the repository of {name_list(hosts)} changes from {text} (idm_repo_change_allowed "
+            "is true): the run stops these nodes and starts them on the new database"
+        )
+        fix = "set idm_repo_change_allowed back to false after this run"
+        ctx.add("one-repository", hosts, message, fix, WARNING)
+
+
+def _is_connection(value: object) -> bool:
+    return repository_identity.parse(value) is not None
 
 
 def _admin_user(ctx: Context, host: str, repo: Mapping[str, object], user: object) -> None:

@@ -68,6 +68,23 @@ def fact(host: str, /, **values: Any) -> Callable[[Desc], None]:
     return change
 
 
+def deployed_on(repository: Any, addresses: Any = None) -> Callable[[Desc], None]:
+    """Every node deployed on ``repository`` (the membership record) and resolving the configured
+    repository host to ``addresses`` (None: not resolved)."""
+
+    def change(desc: Desc) -> None:
+        for host in desc["nodes"]:
+            values = {"repository": repository}
+            if addresses is not None:
+                values["repository_addresses"] = addresses
+            fact(host, **values)(desc)
+
+    return change
+
+
+PG1 = {"host": "pg1", "port": 5432, "database": "openidm", "addresses": ["10.0.0.5"]}
+
+
 def others(**entries: Any) -> Callable[[Desc], None]:
     def change(desc: Desc) -> None:
         desc["others"] = entries
@@ -176,6 +193,70 @@ CASES: list[tuple[str, Callable[[Desc], None], set[tuple[str, str, tuple[str, ..
         "2-live-drift-is-warning",
         fact("idm2", datasource_sha256="e" * 64),
         {("one-repository", W, ("idm2",))},
+    ),
+    # 2 one-repository: the repository of a deployed cluster changes (compared by resolution)
+    ("2-pass-deployed-same-record", deployed_on("pg1:5432/openidm"), set()),
+    ("2-pass-deployed-same-case", deployed_on("PG1.:5432/openidm"), set()),
+    (
+        "2-pass-deployed-alias",
+        chain(on_all("repository", host="pg1.example.com"), deployed_on(PG1, ["10.0.0.5"])),
+        set(),
+    ),
+    (
+        "2-pass-deployed-address",
+        chain(on_all("repository", host="10.0.0.5"), deployed_on(PG1)),
+        set(),
+    ),
+    (
+        "2-pass-deployed-ipv4-mapped",
+        chain(on_all("repository", host="::ffff:10.0.0.5"), deployed_on(PG1)),
+        set(),
+    ),
+    (
+        "2-repo-change-other-server",
+        chain(on_all("repository", host="pg2"), deployed_on(PG1, ["10.0.0.9"])),
+        {("one-repository", E, ALL3)},
+    ),
+    (
+        "2-repo-change-unresolved-name",
+        chain(on_all("repository", host="pg1.example.com"), deployed_on("pg1:5432/openidm")),
+        {("one-repository", E, ALL3)},
+    ),
+    (
+        "2-repo-change-database",
+        chain(on_all("repository", database="idm"), deployed_on(PG1, ["10.0.0.5"])),
+        {("one-repository", E, ALL3)},
+    ),
+    (
+        "2-repo-change-port",
+        chain(on_all("repository", port=5433), deployed_on(PG1, ["10.0.0.5"])),
+        {("one-repository", E, ALL3)},
+    ),
+    (
+        "2-repo-change-one-node",
+        chain(deployed_on(PG1, ["10.0.0.5"]), fact("idm3", repository="pg0:5432/openidm")),
+        {("one-repository", E, ("idm3",))},
+    ),
+    (
+        "2-repo-change-allowed-is-warning",
+        chain(
+            on_all("repository", host="pg2", change_allowed=True),
+            deployed_on(PG1, ["10.0.0.9"]),
+        ),
+        {("one-repository", W, ALL3)},
+    ),
+    (
+        "2-repo-change-allowed-not-boolean",
+        chain(
+            on_all("repository", host="pg2", change_allowed="yes"),
+            deployed_on(PG1, ["10.0.0.9"]),
+        ),
+        {("one-repository", E, ALL3)},
+    ),
+    (
+        "2-deployed-record-unreadable",
+        fact("idm2", repository="somewhere"),
+        {("one-repository", E, ("idm2",))},
     ),
     # 3 no-foreign-instance
     ("3-pass-other-database", others(dev1=dev(database="openidm_dev")), set()),

@@ -16,6 +16,7 @@ from ansible_collections.idm_automation.cluster.plugins.filter import (
     instance_state,
     node_id,
     running_instances,
+    same_repository,
     secrets_source,
     secrets_stores,
 )
@@ -26,6 +27,7 @@ PLUGINS = {
     "instance_state": instance_state,
     "node_id": node_id,
     "running_instances": running_instances,
+    "same_repository": same_repository,
     "secrets_source": secrets_source,
     "secrets_stores": secrets_stores,
 }
