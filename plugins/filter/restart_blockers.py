@@ -60,7 +60,8 @@ EXAMPLES = r"""
     blockers: >-
       {{ {'target': inventory_hostname, 'peers': {'idm2': 'idm2', 'idm3': 'idm3'},
           'cluster': cluster.instances, 'loadbalancers': {'lb1': {'idm2': 'UP', 'idm3': 'UP'}},
-          'backends': {'lb1': ['idm1', 'idm2', 'idm3']}} | idm_automation.cluster.restart_blockers }}
+          'backends': {'lb1': ['idm1', 'idm2', 'idm3']}}
+         | idm_automation.cluster.restart_blockers }}
 """
 
 RETURN = r"""
@@ -78,7 +79,9 @@ def _mapping(value: Any, name: str) -> Mapping[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise AnsibleFilterError(f"restart_blockers: '{name}' must be a mapping, got {type(value).__name__}")
+        raise AnsibleFilterError(
+            f"restart_blockers: '{name}' must be a mapping, got {type(value).__name__}"
+        )
     return value
 
 
@@ -87,7 +90,9 @@ def restart_blockers(data: Any) -> list[str]:
     if not isinstance(data, Mapping) or not data.get("target"):
         raise AnsibleFilterError("restart_blockers expects a mapping with at least 'target'")
     target = str(data["target"])
-    peers = {str(host): str(node_id) for host, node_id in _mapping(data.get("peers"), "peers").items()}
+    peers = {
+        str(host): str(node_id) for host, node_id in _mapping(data.get("peers"), "peers").items()
+    }
     peers.pop(target, None)
     if not peers:
         return [
@@ -101,10 +106,10 @@ def restart_blockers(data: Any) -> list[str]:
     if cluster is None:
         why = data.get("cluster_error") or "no answer"
         reasons.append(
-            f"{target} did not give its cluster view (/openidm/cluster: {why}), so whether the other "
-            f"nodes ({', '.join(peers)}) are running is unknown. Check that {target} is ready and "
-            "that idm_admin_password is the cluster's admin password, then run the rolling restart "
-            "again."
+            f"{target} did not give its cluster view (/openidm/cluster: {why}), so whether "
+            f"the other nodes ({', '.join(peers)}) are running is unknown. Check that "
+            f"{target} is ready and that idm_admin_password is the cluster's admin password, "
+            "then run the rolling restart again."
         )
     else:
         states = instance_states(instance_list(cluster))
@@ -115,9 +120,10 @@ def restart_blockers(data: Any) -> list[str]:
             seen = f"is {state} in" if state else "is missing from"
             reasons.append(
                 f"{host} (node ID {node_id}) {seen} the cluster view of {target}: restarting "
-                f"{target} now would leave the cluster without that node as well. Fix {host} first: "
-                f"{START}, or if it left for good take it out (idm_automation.cluster.remove_node) "
-                "and delete it from idm_nodes; then run the rolling restart again."
+                f"{target} now would leave the cluster without that node as well. Fix {host} "
+                f"first: {START}, or if it left for good take it out "
+                "(idm_automation.cluster.remove_node) and delete it from idm_nodes; then run the "
+                "rolling restart again."
             )
 
     backends = _mapping(data.get("backends"), "backends")
@@ -128,9 +134,10 @@ def restart_blockers(data: Any) -> list[str]:
             continue
         if servers is None:
             reasons.append(
-                f"{lb}: the HAProxy statistics could not be read, so whether {', '.join(ours)} are "
-                f"UP there is unknown. Make HAProxy on {lb} answer (idm_lb_stats_port) or deploy it "
-                "(idm_automation.cluster.site), then run the rolling restart again."
+                f"{lb}: the HAProxy statistics could not be read, so whether "
+                f"{', '.join(ours)} are UP there is unknown. Make HAProxy on {lb} answer "
+                "(idm_lb_stats_port) or deploy it (idm_automation.cluster.site), then run the "
+                "rolling restart again."
             )
             continue
         servers = _mapping(servers, f"loadbalancers.{lb}")

@@ -47,7 +47,9 @@ def test_no_load_balancer_needs_only_the_cluster_view() -> None:
 
 
 def test_a_stopped_peer_blocks_and_is_named_with_the_fix() -> None:
-    reasons = restart_blockers(_data(cluster=_cluster(node1="running", node2="down", node3="running")))
+    reasons = restart_blockers(
+        _data(cluster=_cluster(node1="running", node2="down", node3="running"))
+    )
     assert len(reasons) == 1
     assert reasons[0].startswith("idm2 (node ID node2) is down in the cluster view of idm1")
     assert "idm_automation.cluster.start" in reasons[0]
@@ -136,7 +138,9 @@ def test_every_problem_is_reported_at_once() -> None:
     assert [r.split(" ")[0] for r in reasons] == ["idm2", "idm2", "idm3"]
 
 
-@pytest.mark.parametrize("bad", [None, [], "idm1", {"peers": PEERS}, {"target": "idm1", "peers": []}])
+@pytest.mark.parametrize(
+    "bad", [None, [], "idm1", {"peers": PEERS}, {"target": "idm1", "peers": []}]
+)
 def test_bad_input_is_refused(bad: Any) -> None:
     with pytest.raises(AnsibleFilterError, match="restart_blockers"):
         restart_blockers(bad)
