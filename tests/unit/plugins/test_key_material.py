@@ -89,11 +89,14 @@ def limited(count: int, in_play: list[str]) -> dict[str, Any]:
 
 
 def test_limited_run_refuses_a_node_id_of_a_node_outside_the_limit() -> None:
-    desc = limited(3, ["idm3"])
-    desc["nodes"]["idm3"]["node_id"] = desc["outside_limit"]["idm1"]["node_id"].upper()
-    assert ("node-id", "error", ("idm1", "idm3")) in verdict(desc)
-    fine = limited(3, ["idm3"])
-    assert not [v for v in verdict(fine) if v[0] == "node-id"]
+    desc = limited(3, ["idm1", "idm3"])
+    desc["nodes"]["idm3"]["node_id"] = desc["outside_limit"]["idm2"]["node_id"].upper()
+    assert ("node-id", "error", ("idm2", "idm3")) in verdict(desc)
+    assert not [v for v in verdict(limited(3, ["idm1", "idm3"])) if v[1] == "error"]
+
+
+def test_limited_run_must_include_the_bootstrap_node() -> None:
+    assert ("bootstrap-node", "error", ("idm1",)) in verdict(limited(3, ["idm2", "idm3"]))
 
 
 def test_limited_run_refuses_to_create_keys_while_others_hold_them() -> None:
@@ -105,9 +108,9 @@ def test_limited_run_refuses_to_create_keys_while_others_hold_them() -> None:
 
 
 def test_limited_run_cannot_repair_from_outside_the_limit() -> None:
-    desc = limited(3, ["idm3"])
-    desc["facts"] = {"idm1": keys("a"), "idm2": keys("a"), "idm3": keys("b")}
-    assert ("error", ("idm3",)) in rule4(desc)
+    desc = limited(4, ["idm1", "idm4"])
+    desc["facts"] = {"idm1": SHIPPED, "idm2": keys("a"), "idm3": keys("a"), "idm4": keys("b")}
+    assert rule4(desc) == {("error", ("idm4",))}
 
 
 def test_member_keystore_is_not_replaced_unless_allowed() -> None:
