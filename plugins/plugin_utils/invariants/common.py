@@ -84,7 +84,9 @@ def holds_key_material(host_facts: object) -> bool:
     truststore alone proves nothing. The preflight rule ``one-keystore``, the ``secrets_source``
     filter and the secrets phase all judge the same hosts through this one function.
     """
-    return isinstance(host_facts, Mapping) and checksum(host_facts.get("keystore_sha256")) is not None
+    return (
+        isinstance(host_facts, Mapping) and checksum(host_facts.get("keystore_sha256")) is not None
+    )
 
 
 def key_holders(facts: object, hosts: Iterable[str]) -> list[str]:

@@ -54,7 +54,13 @@ def test_only_a_keystore_makes_a_holder() -> None:
 def test_shipped_secrets_json_gives_no_vote() -> None:
     """Two keystores disagree 1:1; three nodes carry only the shipped secrets.json. On main,
     preflight counted those three as a majority (a warning) and the filter then failed mid-play."""
-    facts = {"idm1": keys("a"), "idm2": keys("b"), "idm3": SHIPPED, "idm4": SHIPPED, "idm5": SHIPPED}
+    facts = {
+        "idm1": keys("a"),
+        "idm2": keys("b"),
+        "idm3": SHIPPED,
+        "idm4": SHIPPED,
+        "idm5": SHIPPED,
+    }
     with pytest.raises(AnsibleFilterError):
         secrets_source(facts, list(facts))
     assert ("error", ("idm1", "idm2")) in rule4(cluster(facts))
