@@ -22,11 +22,13 @@ description:
   - Every node of a PingIDM cluster must hold the same keystore, truststore and
     C(conf/secrets.json). When live nodes disagree, this filter names the node to copy them from.
   - A node's I(signature) is the triple of its C(keystore_sha256), C(truststore_sha256) and
-    C(secrets_json_sha256) facts (a missing file counts as its own value). Nodes with none of
-    the three files are ignored; they simply receive the files.
+    C(secrets_json_sha256) facts (a missing file counts as its own value). Only nodes that hold
+    a keystore take part (C(secrets.json) ships with the distribution, so it proves nothing); the
+    others simply receive the files. The same helper (C(key_holders) in the invariants package)
+    decides this for rule 4 of P(idm_automation.cluster.cluster_invariants#filter).
   - Returns a host of the signature held by a strict majority (more than half) of the nodes that
     have files, preferring the earliest one in O(nodes_in_order).
-  - Returns C(None) when no node has any of the files yet (a new cluster).
+  - Returns C(None) when no node holds a keystore yet (a new cluster).
   - Fails, naming the groups of hosts that disagree, when no signature has a strict majority
     (for example 1 against 1). Copying would then destroy key material that data in the
     repository may depend on; the operator must choose the authoritative node.

@@ -138,6 +138,7 @@ class Case:
     task: str  # the preflight task that must refuse the input
     expect: tuple[str, ...]  # strings the failure must contain: host(s), problem, fix
     repo_port: str = "closed"  # "closed" or "open" (a port this test listens on)
+    limit: str | None = None  # ansible-playbook --limit
 
 
 def _set(path: tuple[str, ...], value: Any) -> Callable[[dict], None]:
@@ -613,6 +614,21 @@ CASES = [
         INVARIANTS,
         ("rule 7", "idm2", "ports.http must be an integer", "(got true)", "Fix:"),
     ),
+    # A limited run judges the whole cluster group (issue 14 item 5).
+    Case(
+        "limit-node-id-of-outside-node",
+        _set(("idm3", "idm_node_id"), "IDM2"),
+        INVARIANTS,
+        ("rule 1", "idm3", "idm2", "'IDM2'", "outside --limit", "Fix:"),
+        limit="idm1,idm3",
+    ),
+    Case(
+        "limit-without-bootstrap-node",
+        lambda inv: None,
+        INVARIANTS,
+        ("rule 11", "idm1", "outside --limit", "Fix:", "add idm1 to --limit"),
+        limit="idm2,idm3",
+    ),
     Case(
         "unreachable-repository",
         _unreachable_repository,
@@ -699,7 +715,7 @@ def parse(run: Run) -> Run:
     return run
 
 
-def run_site(inventory: dict, workdir: Path) -> Run:
+def run_site(inventory: dict, workdir: Path, limit: str | None = None) -> Run:
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "inventory.yml").write_text(yaml.safe_dump(inventory, sort_keys=False))
     (workdir / "ansible.cfg").write_text("[defaults]\nretry_files_enabled = False\n")
@@ -716,7 +732,8 @@ def run_site(inventory: dict, workdir: Path) -> Run:
         "ANSIBLE_SSH_CONTROL_PATH_DIR": str(workdir / "cp"),
     }
     proc = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "-i", "inventory.yml", "idm_automation.cluster.site"],
+        [str(ANSIBLE_PLAYBOOK), "-i", "inventory.yml", "idm_automation.cluster.site"]
+        + (["--limit", limit] if limit else []),
         cwd=workdir,
         env=env,
         capture_output=True,
@@ -793,25 +810,25 @@ def harness(tmp_path_factory) -> Harness:
 @pytest.fixture(scope="session")
 def runs(request, harness) -> dict[str, Future]:
     """Start every selected case (and baseline) at once; each test waits for its own run."""
-    wanted: dict[str, tuple[Callable[[dict], None], str]] = {}
+    wanted: dict[str, tuple[Callable[[dict], None], str, str | None]] = {}
     for item in request.session.items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         if isinstance(params.get("case"), Case):
             case = params["case"]
-            wanted[case.id] = (case.change, case.repo_port)
+            wanted[case.id] = (case.change, case.repo_port, case.limit)
         elif params.get("baseline") in BASELINES:
             name = params["baseline"]
-            wanted[name] = (BASELINES[name], "open" if "repository" in name else "closed")
+            wanted[name] = (BASELINES[name], "open" if "repository" in name else "closed", None)
     # The repository probe waits ~10 s: start it first.
     order = sorted(wanted, key=lambda name: name != "unreachable-repository")
     workers = max(4, min(8, 2 * (os.cpu_count() or 2)))
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="site")
     futures: dict[str, Future] = {}
     for name in order:
-        change, repo_port = wanted[name]
+        change, repo_port, limit = wanted[name]
         inventory = harness.inventory(repo_port)
         change(inventory)
-        futures[name] = pool.submit(run_site, copy.deepcopy(inventory), harness.tmp / name)
+        futures[name] = pool.submit(run_site, copy.deepcopy(inventory), harness.tmp / name, limit)
     yield futures
     pool.shutdown(wait=True, cancel_futures=True)
 
@@ -888,6 +905,8 @@ def test_bad_input_is_refused_before_any_change(runs, harness, case):
     assert run.returncode not in (0, 4), f"expected a failure, not {run.returncode}\n{detail}"
     # Nothing was contacted: every host of the plays is in the recap, unreachable=0, changed=0.
     targets = inventory_hosts(run.inventory)
+    if case.limit:
+        targets &= set(case.limit.split(","))
     assert targets <= set(run.recap), f"hosts missing from the PLAY RECAP\n{detail}"
     for hostname, stats in run.recap.items():
         assert stats["unreachable"] == 0, f"{hostname} was contacted\n{detail}"

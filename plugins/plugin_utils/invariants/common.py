@@ -76,13 +76,31 @@ def secrets_signature(host_facts: object) -> Signature | None:
     return signature if any(signature) else None
 
 
-def group_secrets(facts: object, hosts: Iterable[str]) -> dict[Signature, list[str]]:
-    """Hosts (in the given order) grouped by secrets signature; hosts without files left out."""
-    groups: dict[Signature, list[str]] = {}
+def holds_key_material(host_facts: object) -> bool:
+    """True when a host holds the cluster's key material: a keystore.
+
+    Only a keystore shows that a node was initialised (IDM creates it at its first start, or the
+    run installed one); ``secrets.json`` ships with the distribution, and a datasource or a
+    truststore alone proves nothing. The preflight rule ``one-keystore``, the ``secrets_source``
+    filter and the secrets phase all judge the same hosts through this one function.
+    """
+    return (
+        isinstance(host_facts, Mapping) and checksum(host_facts.get("keystore_sha256")) is not None
+    )
+
+
+def key_holders(facts: object, hosts: Iterable[str]) -> list[str]:
+    """The hosts (in the given order, once each) that hold key material (a keystore)."""
     if not isinstance(facts, Mapping):
-        return groups
-    for host in hosts:
-        signature = secrets_signature(facts.get(host))
+        return []
+    return [host for host in dict.fromkeys(hosts) if holds_key_material(facts.get(host))]
+
+
+def group_secrets(facts: object, hosts: Iterable[str]) -> dict[Signature, list[str]]:
+    """Key holders (in the given order) grouped by secrets signature; other hosts left out."""
+    groups: dict[Signature, list[str]] = {}
+    for host in key_holders(facts, hosts):
+        signature = secrets_signature(facts.get(host))  # type: ignore[union-attr]
         if signature is not None:
             groups.setdefault(signature, []).append(host)
     return groups

@@ -53,6 +53,8 @@ class Context:
     nodes: dict[str, Mapping[str, object]] = field(default_factory=dict)
     others: dict[str, Mapping[str, object]] = field(default_factory=dict)
     facts: dict[str, Mapping[str, object]] = field(default_factory=dict)
+    # Nodes of the cluster group that the run does not touch (outside --limit): host -> node ID.
+    outside: dict[str, object] = field(default_factory=dict)
     clustered: list[str] = field(default_factory=list)
     disabled: list[str] = field(default_factory=list)
     listeners: dict[str, list[Listener]] = field(default_factory=dict)  # filled by ports
@@ -200,6 +202,7 @@ def prepare(description: object, numbers: Mapping[str, int]) -> Context:
     ctx.nodes = _prepare_nodes(ctx, description.get("nodes"))
     ctx.others = _prepare_others(ctx, description.get("others"))
     ctx.facts = _prepare_facts(ctx, description.get("facts"))
+    ctx.outside = _prepare_outside(ctx, description.get("outside_limit"))
     for host, node in ctx.nodes.items():
         cluster = node.get("cluster")
         enabled = cluster.get("enabled") if is_mapping(cluster) else None
@@ -239,6 +242,21 @@ def _prepare_others(ctx: Context, others: object) -> dict[str, Mapping[str, obje
             ctx.add("no-foreign-instance", [host], message, fix)
         else:
             result[host] = inst
+    return result
+
+
+def _prepare_outside(ctx: Context, outside: object) -> dict[str, object]:
+    """``outside_limit``: {host: {node_id: ...}} of the cluster's nodes outside ``--limit``."""
+    if outside is None:
+        return {}
+    if not is_mapping(outside):
+        ctx.add("node-id", [], f"outside_limit must be a dictionary (got {show(outside)})", FIX_BUG)
+        return {}
+    result: dict[str, object] = {}
+    for name, entry in outside.items():
+        host = str(name)
+        if host not in ctx.nodes:
+            result[host] = entry.get("node_id") if is_mapping(entry) else None
     return result
 
 

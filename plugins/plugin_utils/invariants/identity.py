@@ -70,6 +70,7 @@ def check_node_id(ctx: Context) -> None:
             ctx.add("node-id", [host], message, _fix_node_id(host))
             ids[host] = value
     _node_id_clashes(ctx, ids)
+    _outside_clashes(ctx, ids)
     _node_id_drift(ctx, ids)
     _down_id_reuse(ctx, ids)
 
@@ -91,6 +92,25 @@ def _node_id_clashes(ctx: Context, ids: Mapping[str, str]) -> None:
             text = " vs ".join(f"{show(v)} ({name_list(h)})" for v, h in sorted(variants.items()))
             message = f"node IDs differ only in case, width or surrounding spaces: {text}"
         ctx.add("node-id", hosts, message, FIX_NODE_ID)
+
+
+def _outside_clashes(ctx: Context, ids: Mapping[str, str]) -> None:
+    """A node of the run must not take the ID of a node outside ``--limit`` (which still runs)."""
+    outside = {
+        normalise_node_id(value): (host, value)
+        for host, value in ctx.outside.items()
+        if isinstance(value, str) and value.strip()
+    }
+    for host, value in ids.items():
+        other = outside.get(normalise_node_id(value))
+        if other is None:
+            continue
+        message = (
+            f"{host} takes node ID {show(value)}, which {other[0]} (a node of the cluster outside "
+            f"--limit) already uses as {show(other[1])}"
+        )
+        fix = f"give {host} its own node ID (idm_node_id); the rule covers the whole cluster group"
+        ctx.add("node-id", [host, other[0]], message, fix)
 
 
 def _node_id_drift(ctx: Context, ids: Mapping[str, str]) -> None:

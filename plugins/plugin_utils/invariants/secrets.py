@@ -15,6 +15,7 @@ from ansible_collections.idm_automation.cluster.plugins.plugin_utils.invariants.
     SECRET_FILE_FACTS,
     describe_groups,
     group_secrets,
+    key_holders,
     name_list,
     strict_majority,
 )
@@ -69,7 +70,14 @@ def check_one_keystore(ctx: Context) -> None:
     for mode, values in paths.items():
         what = f"the {' and '.join(SECRETS_PATHS[mode])} of {mode} mode"
         disagreement(ctx, "one-keystore", what, values, _show_all, FIX_SECRETS)
-    _secrets_drift(ctx)
+    if _secrets_drift(ctx) and "bootstrap" in modes.values():
+        _limited_initialise(ctx)
+
+
+FIX_LIMIT = (
+    "run without --limit, or include a node that holds the cluster's keystore in the limit, so "
+    "that the limited nodes receive its files instead of new ones"
+)
 
 
 def _secrets_paths(
@@ -91,11 +99,26 @@ def _show_all(values: tuple[object, ...]) -> str:
     return ", ".join(show(value) for value in values)
 
 
-def _secrets_drift(ctx: Context) -> None:
-    judged = [host for host in ctx.nodes if _secret_facts_typed(ctx, host)]
+def _limited_initialise(ctx: Context) -> None:
+    """A limited run whose nodes hold no keystore would create new keys while others hold some."""
+    if not ctx.nodes or key_holders(ctx.facts, ctx.nodes):
+        return
+    outside = key_holders(ctx.facts, ctx.outside)
+    if outside:
+        message = (
+            f"no node of this limited run ({name_list(ctx.nodes)}) holds a keystore, so the "
+            f"bootstrap node would create new key material while {name_list(outside)} (outside "
+            "--limit) hold the cluster's keystore"
+        )
+        ctx.add("one-keystore", [*ctx.nodes, *outside], message, FIX_LIMIT)
+
+
+def _secrets_drift(ctx: Context) -> bool:
+    """Judge the keystore holders of the whole cluster group; False when an error was reported."""
+    judged = [host for host in [*ctx.nodes, *ctx.outside] if _secret_facts_typed(ctx, host)]
     groups = group_secrets(ctx.facts, judged)
     if len(groups) < 2:
-        return
+        return True
     winner = strict_majority(groups)
     if winner is None:
         message = (
@@ -108,17 +131,34 @@ def _secrets_drift(ctx: Context) -> None:
             "could destroy the keys that encrypt data in the repository)"
         )
         ctx.add("one-keystore", [h for group in groups.values() for h in group], message, fix)
-        return
+        return False
     odd = [host for sig, group in groups.items() if sig != winner for host in group]
     files = sorted(
         {name for sig in groups if sig != winner for name, a, b in _pairs(sig, winner) if a != b}
     )
-    message = (
-        f"{name_list(odd)} hold(s) a different {' and '.join(files)} than the majority of "
-        f"nodes ({name_list(groups[winner])}); the run copies the majority's files to them"
-    )
+    what = f"{name_list(odd)} hold(s) a different {' and '.join(files)} than the majority of "
+    what += f"nodes ({name_list(groups[winner])})"
+    if not [host for host in groups[winner] if host in ctx.nodes]:
+        message = f"{what}, which are all outside --limit: this run cannot copy their files"
+        ctx.add("one-keystore", odd, message, FIX_LIMIT)
+        return False
+    members = [host for host in odd if host in ctx.nodes and ctx.facts[host].get("member") is True]
+    if members and ctx.raw.get("secrets_overwrite_allowed") is not True:
+        message = (
+            f"{what}; {name_list(members)} ran as cluster member(s) with their own files, and "
+            "replacing them would make whatever they encrypted unreadable"
+        )
+        fix = (
+            "keep the files you want: make the nodes agree by hand, or set "
+            "idm_secrets_overwrite_allowed: true to let the run replace them (it keeps a "
+            "timestamped copy of every replaced file beside it)"
+        )
+        ctx.add("one-keystore", members, message, fix)
+        return False
+    message = f"{what}; the run copies the majority's files to them (keeping a timestamped copy)"
     fix = "nothing, unless the odd nodes hold the files you want to keep (then make them agree)"
     ctx.add("one-keystore", odd, message, fix, WARNING)
+    return True
 
 
 def _secret_facts_typed(ctx: Context, host: str) -> bool:

@@ -43,7 +43,9 @@ def check_loadbalancer_backends(ctx: Context) -> None:
             message = f"{balancer}: backends must be a list of host names (got {show(backends)})"
             ctx.add("loadbalancer-backends", [balancer], message, FIX_LB)
             continue
-        _backend_sets(ctx, str(balancer), set(backends), clustered, outside)  # type: ignore[arg-type]
+        # Nodes outside --limit are not described: a backend naming one is neither judged nor new.
+        named = set(backends) - set(ctx.outside)  # type: ignore[arg-type]
+        _backend_sets(ctx, str(balancer), named, clustered, outside)
         _backends_twice(ctx, str(balancer), backends)  # type: ignore[arg-type]
 
 
@@ -90,6 +92,12 @@ def check_bootstrap_node(ctx: Context) -> None:
     elif not isinstance(node, str):
         message = f"bootstrap_node must be a host name (got {show(node)})"
         ctx.add("bootstrap-node", [], message, fix)
+    elif node in ctx.outside:
+        message = (
+            f"the bootstrap node {node} is outside --limit; a limited run must include it (it "
+            "starts first and runs the repository's DDL)"
+        )
+        ctx.add("bootstrap-node", [node], message, f"add {node} to --limit, or run without it")
     elif node not in ctx.nodes:
         message = f"the bootstrap node {node} is not a node of the cluster group"
         ctx.add("bootstrap-node", [node], message, fix)
