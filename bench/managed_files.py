@@ -130,7 +130,7 @@ def main() -> int:
                     runs[way].append(measure(cluster, way, args.files, workdir))
                     log(f"  {way} #{repetition + 1}: {runs[way][-1]}")
             results["nodes"][str(nodes)] = {
-                way: {k: statistics.median(r[k] for r in rs) for k in rs[0]}
+                way: {k: round(statistics.median(r[k] for r in rs), 2) for k in rs[0]}
                 for way, rs in runs.items()
             }
             medians = results["nodes"][str(nodes)]
