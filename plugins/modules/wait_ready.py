@@ -115,7 +115,6 @@ from collections import deque
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.idm_automation.cluster.plugins.module_utils import idm_api
 
-
 MASK = "********"
 
 
@@ -226,7 +225,10 @@ def main() -> None:
     last = f"last answer from {params['url']}: {status} {body.strip()[:200]}"
     if status == 401:
         last += " (the node refused the probe's credentials: IDM needs the anonymous headers)"
-    tail = [masked(line, forms) for line in log_tail(module, params["log_file"], unit, params["log_lines"])]
+    tail = [
+        masked(line, forms)
+        for line in log_tail(module, params["log_file"], unit, params["log_lines"])
+    ]
     module.fail_json(msg=masked(f"{reason}; {last}", forms), log_tail=tail, **result)
 
 

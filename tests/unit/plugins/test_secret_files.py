@@ -22,7 +22,9 @@ SECRET_OPTION = "-Djavax.net.ssl.trustStorePassword=jvm-Secret-42"
 
 
 def render(name: str) -> str:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), undefined=jinja2.StrictUndefined
+    )
     return env.get_template(name).render(
         ansible_managed="managed",
         idm_version="8.1.0",
@@ -54,10 +56,17 @@ def test_the_world_readable_unit_holds_no_jvm_option():
 
 
 def test_openidm_opts_are_in_a_root_only_environment_file():
-    assert f'OPENIDM_OPTS="-Xms256m -Xmx512m {SECRET_OPTION}"' in render("openidm.env.j2").splitlines()
+    assert (
+        f'OPENIDM_OPTS="-Xms256m -Xmx512m {SECRET_OPTION}"' in render("openidm.env.j2").splitlines()
+    )
     [entry] = [f for f in service_files() if "__idm_environment_path" in f["path"]]
     assert "openidm.env.j2" in entry["content"]
-    assert (entry["mode"], entry["owner"], entry["group"], entry["secret"]) == ("0600", "root", "root", True)
+    assert (entry["mode"], entry["owner"], entry["group"], entry["secret"]) == (
+        "0600",
+        "root",
+        "root",
+        True,
+    )
     assert entry.get("restart", True) is True  # a new environment needs a restart
 
 
@@ -81,5 +90,7 @@ def test_no_task_copies_key_files_to_the_controller():
             if on_controller and set(task) & {"ansible.builtin.tempfile", "tempfile"}:
                 modules.add("tempfile")
             if modules:
-                found.append(f"{path.relative_to(ROLES)}: {task.get('name')} ({', '.join(sorted(modules))})")
+                found.append(
+                    f"{path.relative_to(ROLES)}: {task.get('name')} ({', '.join(sorted(modules))})"
+                )
     assert found == []
