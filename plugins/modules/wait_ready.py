@@ -50,6 +50,16 @@ options:
         anonymous one of that name).
     type: dict
     default: {}
+  secrets:
+    description:
+      - Secret values (passwords of the node, its keystore and its repository) to mask in
+        everything the module returns, the journal and log lines included.
+      - Each value is masked as it is and in its JSON-escaped forms (a quote or backslash
+        escaped, non-ASCII characters as C(\uXXXX)), as IDM writes them in JSON log lines.
+      - The values of every C(no_log) option are masked the same way.
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
 attributes:
@@ -73,6 +83,9 @@ EXAMPLES = r"""
     unit: openidm.service
     log_file: /opt/idm/openidm/logs/openidm0.log.0
     timeout: 300
+    secrets:
+      - "{{ idm_keystore_password }}"
+      - "{{ idm_repo_password }}"
 """
 
 RETURN = r"""
@@ -95,11 +108,34 @@ log_tail:
   returned: failure
 """
 
+import json
 import time
 from collections import deque
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.idm_automation.cluster.plugins.module_utils import idm_api
+
+MASK = "********"
+
+
+def secret_forms(values) -> list[str]:
+    """Each non-empty secret as it is and JSON-escaped (with and without \\uXXXX escapes), longest
+    first so that a secret containing another is masked whole."""
+    forms = set()
+    for value in values:
+        if not value:
+            continue
+        forms.add(value)
+        forms.add(json.dumps(value)[1:-1])
+        forms.add(json.dumps(value, ensure_ascii=False)[1:-1])
+    return sorted(forms, key=len, reverse=True)
+
+
+def masked(text: str, forms: list[str]) -> str:
+    """The text with every form of every secret replaced by the mask."""
+    for form in forms:
+        text = text.replace(form, MASK)
+    return text
 
 
 def probe(api: idm_api.IdmClient) -> tuple[int, str]:
@@ -154,10 +190,13 @@ def main() -> None:
             "log_file": {"type": "path"},
             "log_lines": {"type": "int", "default": 40},
             "headers": {"type": "dict", "default": {}},
+            "secrets": {"type": "list", "elements": "str", "default": [], "no_log": True},
         },
         supports_check_mode=True,
     )
     params = module.params
+    # The given secrets and the values of every no_log option (AnsibleModule collects them).
+    forms = secret_forms([*params["secrets"], *(str(v) for v in module.no_log_values)])
     unit = params["unit"]
     deadline = idm_api.Deadline(params["timeout"])
     result: dict = {"changed": False}
@@ -186,8 +225,11 @@ def main() -> None:
     last = f"last answer from {params['url']}: {status} {body.strip()[:200]}"
     if status == 401:
         last += " (the node refused the probe's credentials: IDM needs the anonymous headers)"
-    tail = log_tail(module, params["log_file"], unit, params["log_lines"])
-    module.fail_json(msg=f"{reason}; {last}", log_tail=tail, **result)
+    tail = [
+        masked(line, forms)
+        for line in log_tail(module, params["log_file"], unit, params["log_lines"])
+    ]
+    module.fail_json(msg=masked(f"{reason}; {last}", forms), log_tail=tail, **result)
 
 
 if __name__ == "__main__":

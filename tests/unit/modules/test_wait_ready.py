@@ -5,6 +5,7 @@ the systemd unit dies. The module runs as its own process (see conftest.py)."""
 from __future__ import annotations
 
 import http.server
+import json
 import shutil
 import subprocess
 import threading
@@ -272,3 +273,73 @@ def test_an_activating_unit_is_waited_for(run_module, server, fake_systemd):
     assert not result.get("failed"), result
     assert result["status"] == 200
     assert node.probes == 3
+
+
+def test_secrets_are_masked_in_the_log_tail_and_the_message(run_module, server, tmp_path):
+    """The journal and log lines returned on failure hold no secret given in ``secrets``, neither
+    as it is nor JSON-escaped (as IDM's JSON log lines write it); the other text is kept."""
+    node = server(not_ready=None)
+    plain, tricky = "keystore-Pw-4711", 'repo"pw\\with-escapes'
+    escaped = json.dumps(tricky)[1:-1]  # repo\"pw\\with-escapes
+    log = tmp_path / "openidm0.log.0"
+    log.write_text(
+        f"SEVERE: cannot open keystore with password {plain}\n"
+        f'{{"message": "login failed for password {escaped}"}}\n'
+    )
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "systemctl").write_text("#!/bin/sh\necho failed\n")
+    (bindir / "journalctl").write_text(
+        f"#!/bin/sh\necho 'OPENIDM_OPTS=-Dopenidm.keystore.password={plain} -Xmx512m'\n"
+    )
+    for tool in ("systemctl", "journalctl"):
+        (bindir / tool).chmod(0o755)
+    result = run_module(
+        "wait_ready",
+        {
+            "url": node.url,
+            "unit": "openidm.service",
+            "timeout": 30,
+            "interval": 0.2,
+            "log_file": str(log),
+            "secrets": [plain, tricky, ""],
+        },
+        env={"PATH": f"{bindir}:/usr/bin:/bin"},
+    )
+    assert result.get("failed") is True, result
+    output = result["_stdout"] + result["_stderr"]
+    for form in (plain, tricky, escaped):
+        assert form not in output
+    assert result["log_tail"] == [
+        f"{log}: SEVERE: cannot open keystore with password ********",
+        f'{log}: {{"message": "login failed for password ********"}}',
+        "journal: OPENIDM_OPTS=-Dopenidm.keystore.password=******** -Xmx512m",
+    ]
+
+
+def test_secrets_are_masked_in_the_last_answer(run_module, tmp_path):
+    """The readiness answer quoted in the message is masked too."""
+    secret = "admin-Secret-0815"
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = f'{{"error": "bad credentials {secret}"}}'.encode()
+            self.send_response(503)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{httpd.server_address[1]}/openidm/health/ready"
+        result = run_module("wait_ready", {"url": url, "timeout": 0, "secrets": [secret]})
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert result.get("failed") is True, result
+    assert secret not in result["_stdout"]
+    assert "bad credentials ********" in result["msg"]
