@@ -27,20 +27,8 @@ description:
   - A database that does not exist yet is no problem (nothing to look at); the login needs the
     right to connect to it when it exists.
 options:
-  login_host:
-    description: Database server host.
-    type: str
-    required: true
-  login_port:
-    description: Database server port.
-    type: int
-    default: 5432
   login_user:
     description: Role to log in as (the admin login when there is one, else the IDM role).
-    type: str
-    required: true
-  login_password:
-    description: Password of I(login_user).
     type: str
     required: true
   login_db:
@@ -78,13 +66,8 @@ options:
     description: Seconds; a foreign row that checked in within this window refuses. C(0) skips it.
     type: int
     default: 600
-  connect_timeout:
-    description: Seconds to wait for a connection.
-    type: int
-    default: 10
-requirements:
-  - psycopg (3) or psycopg2 on the host that runs the module
 extends_documentation_fragment:
+  - idm_automation.cluster.postgres_login
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -139,22 +122,17 @@ foreign_objects:
 """
 
 import contextlib
-import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-try:
-    import psycopg as pg_driver
-
-    DRIVER_ERROR = None
-except ImportError:
-    try:
-        import psycopg2 as pg_driver
-
-        DRIVER_ERROR = None
-    except ImportError:
-        pg_driver = None
-        DRIVER_ERROR = traceback.format_exc()
+from ansible_collections.idm_automation.cluster.plugins.module_utils.postgres import (
+    DRIVER_ERROR,
+    LOGIN_ARGUMENT_SPEC,
+    connect,
+    error_text,
+    listing,
+    pg_driver,
+    quote_ident,
+)
 
 _SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
 
@@ -171,11 +149,6 @@ def recent_foreign(instances: list[dict], ours: list[str], window: int) -> list[
     ]
 
 
-def _listing(names: list[str], limit: int = 8) -> str:
-    shown = ", ".join(names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
-
-
 def refusals(state: dict, params: dict) -> list[str]:
     """Why this database must not be used by the cluster (empty when it may)."""
     where = f"{params['login_host']}:{params['login_port']}/{params['database']}"
@@ -186,7 +159,7 @@ def refusals(state: dict, params: dict) -> list[str]:
         found.append(
             f"the repository {where} is in use by another cluster: its cluster table lists "
             f"instances that are not nodes of this one and checked in within "
-            f"{params['checkin_window']} s: {_listing(rows)}. Give this cluster a database of its "
+            f"{params['checkin_window']} s: {listing(rows)}. Give this cluster a database of its "
             "own (idm_repo_host/idm_repo_database); if these are old node IDs of this cluster, "
             "remove them (playbooks/remove_node.yml) or wait until they are older than "
             "idm_repo_foreign_checkin_window"
@@ -195,7 +168,7 @@ def refusals(state: dict, params: dict) -> list[str]:
         found.append(
             f"the database {where} belongs to another application: outside the IDM schema "
             f"{params['schema']} it holds objects of other owners "
-            f"({_listing(state['foreign_objects'])}); "
+            f"({listing(state['foreign_objects'])}); "
             "the repository phase would take the database over (ALTER DATABASE ... OWNER) and put "
             f"the IDM schema into it. Check idm_repo_database (it must name IDM's own database, "
             "new or used only by IDM)"
@@ -217,20 +190,7 @@ def refusals(state: dict, params: dict) -> list[str]:
 
 
 def _connect(params: dict, user: str, password: str, dbname: str):
-    return pg_driver.connect(
-        host=params["login_host"],
-        port=params["login_port"],
-        user=user,
-        password=password,
-        dbname=dbname,
-        connect_timeout=params["connect_timeout"],
-        application_name="idm_automation.cluster repository_guard",
-    )
-
-
-def _error_text(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else repr(error)
+    return connect(params, "repository_guard", user, password, dbname)
 
 
 def inspect_database(cursor, schema: str, role: str) -> tuple[list[dict], list[str]]:
@@ -262,10 +222,6 @@ def inspect_database(cursor, schema: str, role: str) -> tuple[list[dict], list[s
     return instances, foreign
 
 
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def run(module: AnsibleModule) -> dict:
     params = module.params
     state = {
@@ -282,7 +238,7 @@ def run(module: AnsibleModule) -> dict:
     except pg_driver.Error as error:
         module.fail_json(
             msg=f"The repository server {where} refuses the login {params['login_user']} "
-            f"(database {params['login_db']}): {_error_text(error)}. Check the login and "
+            f"(database {params['login_db']}): {error_text(error)}. Check the login and "
             "pg_hba.conf; nothing was changed."
         )
     try:
@@ -309,7 +265,7 @@ def run(module: AnsibleModule) -> dict:
         except pg_driver.Error as error:
             module.fail_json(
                 msg=f"The repository database {where}/{params['database']} cannot be read as "
-                f"{params['login_user']}: {_error_text(error)}; nothing was changed."
+                f"{params['login_user']}: {error_text(error)}; nothing was changed."
             )
         finally:
             with contextlib.suppress(pg_driver.Error, AttributeError):
@@ -325,7 +281,7 @@ def run(module: AnsibleModule) -> dict:
             probe = _connect(params, params["role"], params["role_password"], dbname)
         except pg_driver.Error as error:
             state["role_login"] = False
-            state["role_error"] = _error_text(error)
+            state["role_error"] = error_text(error)
         else:
             state["role_login"] = True
             with contextlib.suppress(pg_driver.Error):
@@ -344,11 +300,7 @@ def run(module: AnsibleModule) -> dict:
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
-            "login_host": {"type": "str", "required": True},
-            "login_port": {"type": "int", "default": 5432},
-            "login_user": {"type": "str", "required": True},
-            "login_password": {"type": "str", "required": True, "no_log": True},
-            "login_db": {"type": "str", "required": True},
+            **LOGIN_ARGUMENT_SPEC,
             "database": {"type": "str", "required": True},
             "role": {"type": "str", "required": True},
             "role_password": {"type": "str", "no_log": True},
@@ -361,7 +313,6 @@ def main() -> None:
             "schema": {"type": "str", "default": "openidm"},
             "node_ids": {"type": "list", "elements": "str", "default": []},
             "checkin_window": {"type": "int", "default": 600},
-            "connect_timeout": {"type": "int", "default": 10},
         },
         supports_check_mode=True,
     )

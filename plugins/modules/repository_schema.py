@@ -32,30 +32,14 @@ description:
   - M(community.postgresql.postgresql_script) runs a script but always reports a change and takes no
     lock, which is why this module exists.
 options:
-  login_host:
-    description: Database server host.
-    type: str
-    required: true
-  login_port:
-    description: Database server port.
-    type: int
-    default: 5432
   login_user:
     description: Role to log in as; it becomes the owner of what the scripts create.
-    type: str
-    required: true
-  login_password:
-    description: Password of I(login_user).
     type: str
     required: true
   login_db:
     description: Repository database.
     type: str
     required: true
-  connect_timeout:
-    description: Seconds to wait for a connection.
-    type: int
-    default: 10
   lock_timeout:
     description: Seconds to wait for the advisory lock held by another run.
     type: int
@@ -87,9 +71,8 @@ options:
         operations on an existing cluster (adding nodes) that must never run the DDL.
     type: bool
     default: true
-requirements:
-  - psycopg (3) or psycopg2 on the host that runs the module
 extends_documentation_fragment:
+  - idm_automation.cluster.postgres_login
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -148,22 +131,16 @@ import contextlib
 import hashlib
 import json
 import re
-import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-try:
-    import psycopg as pg_driver
-
-    DRIVER_ERROR = None
-except ImportError:
-    try:
-        import psycopg2 as pg_driver
-
-        DRIVER_ERROR = None
-    except ImportError:
-        pg_driver = None
-        DRIVER_ERROR = traceback.format_exc()
+from ansible_collections.idm_automation.cluster.plugins.module_utils.postgres import (
+    DRIVER_ERROR,
+    LOGIN_ARGUMENT_SPEC,
+    connect,
+    listing,
+    pg_driver,
+    quote_ident,
+)
 
 COMMENT_PREFIX = "idm_automation.cluster DDL "
 
@@ -278,11 +255,6 @@ def inspect(cursor, schema: str, scripts: list[dict], marker: str) -> dict:
     }
 
 
-def _listing(names: list[str], limit: int = 8) -> str:
-    shown = ", ".join(names[:limit])
-    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
-
-
 _FIX_PARTIAL = (
     " Nothing was run: the product's DDL drops the schema first and would destroy what is "
     "there. Restore the repository from its backup, or - after making sure it holds nothing you "
@@ -301,7 +273,7 @@ def refusal(state: dict, schema: str, login_user: str) -> str | None:
     if state["unknown"]:
         return (
             f"the schema {schema} holds tables that none of the given scripts creates "
-            f"({_listing(state['unknown'])}): a foreign or customised schema."
+            f"({listing(state['unknown'])}): a foreign or customised schema."
             + _FIX_PARTIAL.format(schema=schema)
         )
     scripts = state["scripts"]
@@ -319,7 +291,7 @@ def refusal(state: dict, schema: str, login_user: str) -> str | None:
             )
             return (
                 f"the schema {schema} is partial: found {found}; missing from {name}: "
-                f"{_listing(missing)}." + _FIX_PARTIAL.format(schema=schema)
+                f"{listing(missing)}." + _FIX_PARTIAL.format(schema=schema)
             )
     for name, info in scripts.items():
         if (
@@ -330,14 +302,10 @@ def refusal(state: dict, schema: str, login_user: str) -> str | None:
             missing = [t for t in info["tables"] if t not in info["present"]]
             return (
                 f"the tables of {name} are partial in {schema}: found "
-                f"{_listing(info['present'])}; missing {_listing(missing)}. Nothing was run: "
+                f"{listing(info['present'])}; missing {listing(missing)}. Nothing was run: "
                 f"complete or remove them by hand, then run again."
             )
     return None
-
-
-def quote_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def quote_literal(text: str) -> str:
@@ -429,12 +397,7 @@ def run(module: AnsibleModule, connection) -> dict:
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
-            "login_host": {"type": "str", "required": True},
-            "login_port": {"type": "int", "default": 5432},
-            "login_user": {"type": "str", "required": True},
-            "login_password": {"type": "str", "required": True, "no_log": True},
-            "login_db": {"type": "str", "required": True},
-            "connect_timeout": {"type": "int", "default": 10},
+            **LOGIN_ARGUMENT_SPEC,
             "lock_timeout": {"type": "int", "default": 600},
             "lock_key": {"type": "int", "default": 7170111100, "no_log": False},
             "schema": {"type": "str", "default": "openidm"},
@@ -452,15 +415,7 @@ def main() -> None:
             module.fail_json(msg=f"scripts[{index}] needs a 'name' and a 'content' string")
     where = f"{params['login_host']}:{params['login_port']}/{params['login_db']}"
     try:
-        connection = pg_driver.connect(
-            host=params["login_host"],
-            port=params["login_port"],
-            user=params["login_user"],
-            password=params["login_password"],
-            dbname=params["login_db"],
-            connect_timeout=params["connect_timeout"],
-            application_name="idm_automation.cluster repository_schema",
-        )
+        connection = connect(params, "repository_schema")
     except pg_driver.Error as error:
         module.fail_json(
             msg=f"The repository at {where} is unreachable as {params['login_user']}: "
