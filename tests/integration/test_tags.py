@@ -30,7 +30,7 @@ TASK = re.compile(r"^\s{6}(.*?)\tTAGS: \[(.*?)\]")
 # One task of each phase, by the name it is listed with.
 IDM = "idm_automation.cluster.idm : "
 MARKERS = {
-    "install": IDM + "Install the systemd unit where it differs",
+    "install": IDM + "Install the systemd unit and its environment file where they differ",
     "stop": IDM + "Stop the instance and wait until its ports close",
     "repository": IDM + "Put the PostgreSQL repository configuration in place, remove repo.ds.json",
     "config": IDM + "Write the files that differ and remove stale schedules and listeners "
