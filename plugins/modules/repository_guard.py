@@ -138,14 +138,20 @@ _SYSTEM_SCHEMAS = ("pg_catalog", "information_schema")
 
 
 def recent_foreign(instances: list[dict], ours: list[str], window: int) -> list[dict]:
-    """Rows of instances that are not ours and checked in within ``window`` seconds."""
+    """Rows of instances that are not ours, not down, and checked in within ``window`` seconds.
+
+    A node that shut down writes ``down`` with a fresh timestamp: a node just removed from the
+    inventory (remove_node.yml) or renamed is not another cluster at work."""
     if window <= 0:
         return []
     mine = {str(node_id) for node_id in ours}
     return [
         row
         for row in instances
-        if row["id"] not in mine and row["age"] is not None and row["age"] <= window
+        if row["id"] not in mine
+        and row["state"] != "down"
+        and row["age"] is not None
+        and row["age"] <= window
     ]
 
 

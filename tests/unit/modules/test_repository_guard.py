@@ -150,3 +150,20 @@ def test_an_existing_role_keeps_its_password(guard, pg_server, names) -> None:
     # The right password logs in.
     pg_server.admin.execute(f"ALTER ROLE {names['role']} PASSWORD '{names['password']}'")
     assert guard()["role_login"] is True
+
+
+def test_recent_rows_of_nodes_that_shut_down_are_not_another_cluster():
+    """A removed or renamed node writes ``down`` with a fresh timestamp as it stops."""
+    from ansible_collections.idm_automation.cluster.plugins.modules.repository_guard import (
+        recent_foreign,
+    )
+
+    rows = [
+        {"id": "gone", "state": "down", "age": 5},
+        {"id": "other1", "state": "running", "age": 5},
+        {"id": "other2", "state": "processing-down", "age": 5},
+        {"id": "old", "state": "running", "age": 5000},
+        {"id": "node1", "state": "running", "age": 1},
+    ]
+    assert [r["id"] for r in recent_foreign(rows, ["node1"], 600)] == ["other1", "other2"]
+    assert recent_foreign(rows, ["node1"], 0) == []
