@@ -107,6 +107,54 @@ def test_c6_file_removal_deletes_config(make_node, repo_db, pg):
     assert "schedule/dropped" in _config_rows(pg, repo_db)
 
 
+def _any_config(node, method, pid, body=None):
+    return request(node.http_port, method, f"/openidm/config/{pid}", auth="admin", body=body)
+
+
+def test_c6_every_conf_json_is_a_configuration_object(make_node, repo_db, pg):
+    ldap = {"connectorRef": {"bundleName": "org.forgerock.openicf.connectors.ldap-connector"}}
+    a = make_node("a", repo_db)
+    a.write_conf("provisioner.openicf-ldap.json", ldap)  # a factory configuration
+    a.write_conf("sync.json", {"mappings": []})
+    b = make_node("b", repo_db)
+    a.start().wait_ready()
+    b.start().wait_ready()
+    rows = _config_rows(pg, repo_db)
+    assert rows["provisioner.openicf/ldap"]["connectorRef"] == ldap["connectorRef"]
+    assert {"sync", "cluster", "webserver.listener/http"} <= set(rows)
+    # Read through another node, from the repository.
+    assert (
+        _any_config(b, "GET", "provisioner.openicf/ldap").json["_id"] == "provisioner.openicf/ldap"
+    )
+    assert _any_config(b, "GET", "sync").json["mappings"] == []
+
+    # A PUT of any object is written back to its file on the receiving node only.
+    managed = {"objects": [{"name": "user"}]}
+    assert _any_config(b, "PUT", "managed", managed).status == 201
+    assert json.loads(b.conf("managed.json").read_text()) == managed
+    assert not a.conf("managed.json").exists()
+    assert _any_config(a, "GET", "managed").json["objects"] == [{"name": "user"}]
+    assert _any_config(a, "PUT", "endpoint/custom-x", {"type": "text/javascript"}).status == 201
+    assert a.conf("endpoint-custom-x.json").exists()
+    for bad in ("-x", "a%20b", "a/b/c", "a/-b"):
+        assert _any_config(a, "GET", bad).status == 404, bad
+
+
+def test_c6_without_fileinstall_the_repository_is_authoritative(make_node, repo_db, pg):
+    off = {"openidm.fileinstall.enabled": "false"}
+    # An empty repository is bootstrapped from the files, even without fileinstall.
+    first = make_node("first", repo_db, boot=off)
+    first.write_conf("sync.json", {"version": 1})
+    first.start().wait_ready()
+    assert _config_rows(pg, repo_db)["sync"]["version"] == 1
+    # Once it holds configuration, another node's different file is not loaded.
+    second = make_node("second", repo_db, boot=off)
+    second.write_conf("sync.json", {"version": 2})
+    second.start().wait_ready()
+    assert _any_config(second, "GET", "sync").json["version"] == 1
+    assert "configuration read from the repository only" in second.log_text()
+
+
 @pytest.mark.parametrize("variant", ["state", "recovery"])
 def test_c9_processing_down_state_or_recovery_object(make_node, repo_db, variant):
     slow = {

@@ -1,17 +1,22 @@
-"""Configuration objects of the IDM stand-in (test double), for schedules, and encrypted values.
+"""Configuration objects of the IDM stand-in (test double), and encrypted values.
 
 Models what PingIDM does with its configuration in a cluster (contract rows C6 and C10):
 
 - configuration lives in the repository (``openidm.configobjects``, object type ``config``,
-  object ID = the PID, e.g. ``schedule/nightly``); on start-up a node loads its
-  ``conf/schedule-*.json`` files into it;
-- a schedule PUT over REST (``/openidm/config/schedule/<name>``) is stored in the repository and,
-  with write-back on (``felix.fileinstall.enableConfigSave``, default true), written as
-  ``conf/schedule-<name>.json`` on the node that received it; the other nodes read it from the
-  repository;
+  object ID = the PID); every ``conf/*.json`` file is the view of one object: ``sync.json`` is
+  ``sync``, a factory configuration ``provisioner.openicf-ldap.json`` is
+  ``provisioner.openicf/ldap`` (the first hyphen separates the factory from the instance, so
+  ``schedule-nightly.json`` is ``schedule/nightly``);
+- on start-up a node with ``openidm.fileinstall.enabled`` true (the default) loads its
+  ``conf/*.json`` files into the repository; with it false, IDM "reads its configuration only from
+  the repository", and the files are loaded only while the repository holds no configuration
+  yet (``openidm.config.bootstrap.enabled``, default true);
+- a PUT over REST (``/openidm/config/<pid>``) is stored in the repository and, with write-back on
+  (``felix.fileinstall.enableConfigSave``, default true), written as ``conf/<file>.json`` on the
+  node that received it; the other nodes read it from the repository;
 - a file watcher polls ``conf/`` (``felix.fileinstall.poll`` ms, default 2000): a new or changed
-  ``schedule-*.json`` is stored in the repository, and a removed one **deletes that
-  configuration object from the repository** for the whole cluster;
+  ``*.json`` is stored in the repository, and a removed one **deletes that configuration object
+  from the repository** for the whole cluster;
 - the first node stores an encrypted value (``{"$crypto": ...}``, key derived from its keystore's
   private key); every node decrypts every encrypted value of the configuration at start and at
   each check-in, and one whose keystore holds other key material is not ready.
@@ -37,11 +42,20 @@ from idm_standin.repo import Datasource, RepoError, read_object
 
 OBJECTTYPE = "config"
 ENCRYPTED_ID = "standin.encrypted"  # the value every node must be able to decrypt
-SCHEDULE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
+# A PID: a service name (no hyphen), and for a factory configuration "/" and an instance name.
+PID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._]{0,200}(/[A-Za-z0-9][A-Za-z0-9._-]{0,200})?$")
 
 
-def schedule_file(paths: Paths, name: str) -> Path:
-    return paths.conf / f"schedule-{name}.json"
+def pid_of(file_name: str) -> str:
+    """``sync.json`` -> ``sync``; ``provisioner.openicf-ldap.json`` -> ``provisioner.openicf/ldap``."""
+    stem = file_name[: -len(".json")]
+    factory, dash, instance = stem.partition("-")
+    return f"{factory}/{instance}" if dash else stem
+
+
+def config_file(paths: Paths, pid: str) -> Path:
+    """The ``conf/`` file of a PID (the inverse of :func:`pid_of`)."""
+    return paths.conf / (pid.replace("/", "-", 1) + ".json")
 
 
 def read(conn: psycopg.Connection, typeid: int, pid: str) -> dict[str, Any] | None:
@@ -71,9 +85,9 @@ def delete(conn: psycopg.Connection, typeid: int, pid: str) -> dict[str, Any] | 
     return row[0] if row else None
 
 
-def write_back(paths: Paths, name: str, obj: dict[str, Any]) -> Path:
-    """Write a schedule's configuration to ``conf/schedule-<name>.json`` (atomically)."""
-    path = schedule_file(paths, name)
+def write_back(paths: Paths, pid: str, obj: dict[str, Any]) -> Path:
+    """Write a configuration object to its ``conf/`` file (atomically)."""
+    path = config_file(paths, pid)
     document = {k: v for k, v in obj.items() if k not in ("_id", "_rev")}
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -98,7 +112,9 @@ def _file_document(path: Path) -> dict[str, Any] | None:
 
 def _snapshot(paths: Paths) -> dict[str, float]:
     found = {}
-    for path in paths.conf.glob("schedule-*.json"):
+    for path in paths.conf.glob("*.json"):
+        if path.name.startswith(".") or not PID.match(pid_of(path.name)):
+            continue
         try:
             found[path.name] = path.stat().st_mtime_ns
         except OSError:
@@ -106,17 +122,29 @@ def _snapshot(paths: Paths) -> dict[str, float]:
     return found
 
 
-def _pid_of(file_name: str) -> str:
-    return "schedule/" + file_name[len("schedule-") : -len(".json")]
+def holds_configuration(conn: psycopg.Connection, typeid: int) -> bool:
+    """Whether the repository holds configuration (other than the stand-in's encrypted value)."""
+    row = conn.execute(
+        "SELECT 1 FROM openidm.configobjects WHERE objecttypes_id = %s AND objectid <> %s LIMIT 1",
+        [typeid, ENCRYPTED_ID],
+    ).fetchone()
+    return row is not None
 
 
-def load_files(conn: psycopg.Connection, typeid: int, paths: Paths) -> dict[str, float]:
-    """Start-up: store every ``conf/schedule-*.json`` in the repository; return the snapshot."""
+def load_files(
+    conn: psycopg.Connection, typeid: int, paths: Paths, fileinstall: bool
+) -> dict[str, float]:
+    """Start-up: store every ``conf/*.json`` in the repository; return the snapshot.
+
+    Without fileinstall the files are only the bootstrap of an empty repository."""
     snapshot = _snapshot(paths)
+    if not fileinstall and holds_configuration(conn, typeid):
+        LOGGER.info("file-based configuration off: configuration read from the repository only")
+        return snapshot
     for name in sorted(snapshot):
         document = _file_document(paths.conf / name)
         if document is not None:
-            store(conn, typeid, _pid_of(name), document)
+            store(conn, typeid, pid_of(name), document)
     return snapshot
 
 
@@ -168,7 +196,7 @@ def decryption_problem(conn: psycopg.Connection, typeid: int, key: bytes) -> str
 
 # file watcher ----------------------------------------------------------------------------------
 class FileWatcher(threading.Thread):
-    """Poll ``conf/`` for ``schedule-*.json`` changes, like Felix FileInstall in IDM."""
+    """Poll ``conf/`` for ``*.json`` changes, like Felix FileInstall in IDM."""
 
     def __init__(
         self,
@@ -210,7 +238,7 @@ class FileWatcher(threading.Thread):
 
     def _apply(self, current: dict[str, float]) -> None:
         for name in sorted(set(self.snapshot) - set(current)):
-            pid = _pid_of(name)
+            pid = pid_of(name)
             if delete(self._connection(), self.typeid, pid) is not None:
                 LOGGER.info(
                     "conf/%s was removed: configuration %s deleted from the repository", name, pid
@@ -222,7 +250,7 @@ class FileWatcher(threading.Thread):
             if document is None:
                 LOGGER.error("conf/%s is not a valid JSON object: not loaded", name)
                 continue
-            pid = _pid_of(name)
+            pid = pid_of(name)
             if read(self._connection(), self.typeid, pid) != dict(document, _id=pid):
                 store(self._connection(), self.typeid, pid, document)
                 LOGGER.info("conf/%s loaded: configuration %s stored", name, pid)

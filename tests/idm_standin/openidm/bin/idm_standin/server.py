@@ -181,7 +181,9 @@ class Instance:
             # The first node stores an encrypted value; a node with other key material cannot
             # decrypt it (contract row C10).
             configstore.seed_encrypted(conn, config_typeid, config_key, key_alias, node_id)
-            file_snapshot = configstore.load_files(conn, config_typeid, paths)
+            file_snapshot = configstore.load_files(
+                conn, config_typeid, paths, change_mode["openidm.fileinstall.enabled"]
+            )
         finally:
             conn.close()
 

@@ -233,15 +233,10 @@ class App:
         return 200, {"state": state}
 
     def _config(self, method: str, pid: str, body: bytes) -> tuple[int, dict]:
-        """``/openidm/config/schedule/<name>``: stored in the repository; a PUT is written back
-        to ``conf/schedule-<name>.json`` on this node (contract row C6)."""
-        kind, _, name = pid.partition("/")
-        if kind != "schedule" or not configstore.SCHEDULE_NAME.match(name):
-            raise HttpError(
-                404,
-                f"Resource 'config/{pid}' not found (the IDM stand-in (test double) serves "
-                "config/schedule/<name> only)",
-            )
+        """``/openidm/config/<pid>``: stored in the repository; a PUT is written back to the
+        object's ``conf/`` file on this node (contract row C6)."""
+        if not configstore.PID.match(pid):
+            raise HttpError(404, f"Resource 'config/{pid}' not found")
         if method not in ("GET", "PUT", "DELETE"):
             raise HttpError(405, f"Method {method} not supported on this resource")
         with self._db() as conn:
@@ -255,7 +250,7 @@ class App:
                 if obj is None:
                     raise HttpError(404, f"Resource 'config/{pid}' not found")
                 with suppress(FileNotFoundError):
-                    configstore.schedule_file(self.paths, name).unlink()
+                    configstore.config_file(self.paths, pid).unlink()
                 LOGGER.info("configuration %s deleted over REST", pid)
                 return 200, obj
             document = _json(body)
@@ -264,7 +259,7 @@ class App:
             existed = configstore.read(conn, self.config_typeid, pid) is not None
             rev = configstore.store(conn, self.config_typeid, pid, document)
         if self.config_save:
-            written = configstore.write_back(self.paths, name, document)
+            written = configstore.write_back(self.paths, pid, document)
             LOGGER.info("configuration %s stored over REST and written to %s", pid, written)
         else:
             LOGGER.info("configuration %s stored over REST (write-back off)", pid)
