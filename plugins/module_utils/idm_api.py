@@ -254,6 +254,23 @@ class IdmClient:
             raise IdmApiError(reply, "The activation endpoint answered without a state.")
         return state
 
+    def config(self, pid: str) -> dict[str, Any] | None:
+        """A configuration object (``/openidm/config/<pid>``), None when IDM has none."""
+        reply = self.call("GET", "/openidm/config/" + quote(pid, safe="/"), (200, 404))
+        document = reply.json()
+        if reply.status == 404:
+            return None
+        if not isinstance(document, dict):
+            raise IdmApiError(reply, "The configuration endpoint answered without an object.")
+        return document
+
+    def put_config(self, pid: str, document: dict[str, Any]) -> Reply:
+        """Create or replace a configuration object (IDM stores it in its repository). No
+        If-Match header: IDM's documented PUT on a configuration object creates or replaces it."""
+        return self.call(
+            "PUT", "/openidm/config/" + quote(pid, safe="/"), (200, 201), body=document
+        )
+
     def set_activation(self, state: str) -> Reply:
         return self.call("PUT", ACTIVATION, body={"state": state}, headers={"If-Match": "*"})
 

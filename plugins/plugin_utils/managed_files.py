@@ -168,5 +168,7 @@ def plan(
         write=write,
         prune=removed,
         missing_dirs=dirs,
-        manifest=None if manifest == new and not wrong else new,
+        # An absent manifest records nothing, like an empty one: a caller with nothing to
+        # write or record leaves no file behind.
+        manifest=None if (manifest == new or (not manifest and not files)) and not wrong else new,
     )

@@ -387,6 +387,24 @@ CASES = [
         ("rule 12", "idm1", "idm2", "idm3", "'reconcile'", "not persisted", "Fix:"),
     ),
     Case(
+        "config-object-written-by-the-collection",
+        _set(("all", "idm_config_objects"), {"cluster": {"enabled": True}, "sync": []}),
+        "Describe this cluster node",
+        ("configuration as code", "cluster is written by the collection", "sync", "Fix:"),
+    ),
+    Case(
+        "config-objects-differ-per-host",
+        _set(("idm2", "idm_config_objects"), {"sync": {"mappings": []}}),
+        INVARIANTS,
+        ("rule 5", "idm2", "configuration objects deployed as code", "Fix:", "group_vars"),
+    ),
+    Case(
+        "connector-url-without-checksum",
+        _set(("all", "idm_connectors"), [{"url": "http://127.0.0.1:1/ldap.jar"}]),
+        INPUTS,
+        ("idm1", "idm_connectors", "checksum", "Fix:"),
+    ),
+    Case(
         "distribution-url-without-checksum",
         _chain(
             _del("idm_distribution_src"),
@@ -855,7 +873,7 @@ def assert_no_secret(run: Run) -> None:
 
 
 def test_case_table_is_large_enough():
-    assert len(CASES) >= 51
+    assert len(CASES) >= 56
     assert len({case.id for case in CASES}) == len(CASES)
 
 

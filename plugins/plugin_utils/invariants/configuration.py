@@ -158,6 +158,38 @@ def check_config_mode(ctx: Context) -> None:
         ctx.add("config-mode", blind, message, FIX_CONFIG)
     what = "the configuration mode"
     disagreement(ctx, "config-mode", what, modes, _show_config, FIX_CONFIG)
+    for key, what, fix in _AS_CODE:
+        digests = {}
+        for host, node in ctx.nodes.items():
+            config = node.get("config") if is_mapping(node) else None
+            value = config.get(key) if is_mapping(config) else None
+            if value is None:
+                continue  # not described (a role imported alone): nothing to compare
+            if not is_text(value):
+                bad_field(ctx, "config-mode", host, f"config.{key}", value, "a checksum (text)")
+                continue
+            digests[host] = str(value)
+        disagreement(ctx, "config-mode", what, digests, _show_digest, fix)
+
+
+# Configuration and connectors as code: checksums of what each node would get.
+_AS_CODE = (
+    (
+        "objects_digest",
+        "the configuration objects deployed as code",
+        "give idm_config_objects and idm_config_src once for the whole cluster group (group_vars), "
+        "not per host",
+    ),
+    (
+        "connectors_digest",
+        "the connector jars",
+        "give idm_connectors once for the whole cluster group (group_vars), not per host",
+    ),
+)
+
+
+def _show_digest(digest: str) -> str:
+    return f"checksum {digest[:12]}"
 
 
 def _show_config(mode: tuple[bool, bool]) -> str:

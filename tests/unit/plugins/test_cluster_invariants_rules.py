@@ -429,6 +429,31 @@ CASES: list[tuple[str, Callable[[Desc], None], set[tuple[str, str, tuple[str, ..
         {("config-mode", E, ALL3)},
     ),
     ("5c-ill-typed", on("idm2", "config", repo_enabled="true"), {("config-mode", E, ("idm2",))}),
+    (
+        "5c-pass-same-objects-as-code",
+        on_all("config", objects_digest="a" * 64, connectors_digest="c" * 64),
+        set(),
+    ),
+    (
+        "5c-objects-as-code-differ",
+        chain(
+            on_all("config", objects_digest="a" * 64), on("idm3", "config", objects_digest="b" * 64)
+        ),
+        {("config-mode", E, ("idm3",))},
+    ),
+    (
+        "5c-connectors-differ",
+        chain(
+            on_all("config", connectors_digest="c" * 64),
+            on("idm1", "config", connectors_digest="d"),
+        ),
+        {("config-mode", E, ("idm1",))},
+    ),
+    (
+        "5c-objects-digest-ill-typed",
+        chain(on_all("config", objects_digest="a" * 64), on("idm2", "config", objects_digest=5)),
+        {("config-mode", E, ("idm2",))},
+    ),
     # 6 one-version
     ("6-pass-surrounding-space", set_node("idm2", version=" 8.1.0 "), set()),
     ("6-version-differs", set_node("idm3", version="8.0.0"), {("one-version", E, ("idm3",))}),

@@ -66,6 +66,18 @@ def test_a_new_node_gets_every_file_its_folders_and_a_manifest() -> None:
     assert json.loads(todo.manifest) == {"files": {w["path"]: sha(w["content"]) for w in WANTED}}
 
 
+def test_nothing_wanted_nor_recorded_leaves_no_manifest_behind() -> None:
+    # configuration as code with no objects: no file to write, none recorded, no manifest made
+    rules = [{"dir": CONF, "pattern": "*.json"}]
+    todo = run([], [found(f"{CONF}/sync.json", "{}\n")], None, prune=rules)
+    assert (todo.write, todo.prune, todo.manifest, todo.changed) == ([], [], None, False)
+    # ... but a recorded file no longer wanted is pruned and the manifest emptied
+    text = manifest(**{f"{CONF}/sync.json": sha("{}\n")})
+    todo = run([], [found(f"{CONF}/sync.json", "{}\n"), MANIFEST_STAT], text, prune=rules)
+    assert todo.prune == [f"{CONF}/sync.json"]
+    assert json.loads(todo.manifest) == {"files": {}}
+
+
 @pytest.mark.parametrize(
     "current",
     [

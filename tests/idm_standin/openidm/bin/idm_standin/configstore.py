@@ -47,7 +47,7 @@ PID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._]{0,200}(/[A-Za-z0-9][A-Za-z0-9._-]{0
 
 
 def pid_of(file_name: str) -> str:
-    """``sync.json`` -> ``sync``; ``provisioner.openicf-ldap.json`` -> ``provisioner.openicf/ldap``."""
+    """``sync.json`` is ``sync``, ``provisioner.openicf-ldap.json`` ``provisioner.openicf/ldap``."""
     stem = file_name[: -len(".json")]
     factory, dash, instance = stem.partition("-")
     return f"{factory}/{instance}" if dash else stem
