@@ -73,24 +73,39 @@ _value:
 FORMAT = 1
 MANIFEST = "manifest.json"
 SUMS = "SHA256SUMS"
-REQUIRED_FILES = ("repository.pgc", "keystore", "truststore", "secrets.json", "boot.properties", "conf.tar.gz")
+REQUIRED_FILES = (
+    "repository.pgc",
+    "keystore",
+    "truststore",
+    "secrets.json",
+    "boot.properties",
+    "conf.tar.gz",
+)
 
 
-def _checksum_problems(manifest: Mapping[str, Any], found: Mapping[str, str], listed: Mapping[str, str]) -> list[str]:
+def _checksum_problems(
+    manifest: Mapping[str, Any], found: Mapping[str, str], listed: Mapping[str, str]
+) -> list[str]:
     files = manifest.get("files")
     if not isinstance(files, Mapping):
         return ["the manifest lists no files; it was not written by the backup playbook"]
-    problems = [f"the manifest does not list {name}" for name in REQUIRED_FILES if name not in files]
+    problems = [
+        f"the manifest does not list {name}" for name in REQUIRED_FILES if name not in files
+    ]
     for name in sorted(files):
         if name not in found:
             problems.append(f"{name} is missing from the backup directory")
         elif found[name] != files[name]:
-            problems.append(f"{name} does not have the sha256 the manifest recorded (changed or damaged)")
+            problems.append(
+                f"{name} does not have the sha256 the manifest recorded (changed or damaged)"
+            )
     if MANIFEST not in listed:
         problems.append(f"{SUMS} does not list {MANIFEST}")
     elif found.get(MANIFEST) != listed[MANIFEST]:
         problems.append(f"{MANIFEST} does not have the sha256 {SUMS} recorded (changed or damaged)")
-    if sorted(set(listed) - {MANIFEST}) != sorted(files) or any(listed[n] != files[n] for n in files if n in listed):
+    if sorted(set(listed) - {MANIFEST}) != sorted(files) or any(
+        listed[n] != files[n] for n in files if n in listed
+    ):
         problems.append(f"{SUMS} and {MANIFEST} do not list the same files and checksums")
     return problems
 
@@ -109,9 +124,13 @@ def _identity_problems(manifest: Mapping[str, Any], expected: Mapping[str, Any])
     conf = expected.get("repository") or {}
     if not same_repository(dict(repo), dict(conf)):
         problems.append(
-            "the backup is of another repository: {0}:{1}/{2}, the inventory's is {3}:{4}/{5}".format(
-                repo.get("host"), repo.get("port"), repo.get("database"),
-                conf.get("host"), conf.get("port"), conf.get("database"),
+            "the backup is of another repository: {}:{}/{}, the inventory's is {}:{}/{}".format(
+                repo.get("host"),
+                repo.get("port"),
+                repo.get("database"),
+                conf.get("host"),
+                conf.get("port"),
+                conf.get("database"),
             )
         )
     version = str((manifest.get("product") or {}).get("version", ""))
@@ -122,12 +141,18 @@ def _identity_problems(manifest: Mapping[str, Any], expected: Mapping[str, Any])
         )
     for host, installed in sorted((expected.get("installed") or {}).items()):
         if str(installed) != version:
-            problems.append(f"{host} has release {installed or 'none'} installed, the backup is of {version or 'unknown'}")
+            problems.append(
+                f"{host} has release {installed or 'none'} installed,"
+                f" the backup is of {version or 'unknown'}"
+            )
     return problems
 
 
 def backup_problems(
-    manifest: Mapping[str, Any], expected: Mapping[str, Any], found: Mapping[str, str], listed: Mapping[str, str]
+    manifest: Mapping[str, Any],
+    expected: Mapping[str, Any],
+    found: Mapping[str, str],
+    listed: Mapping[str, str],
 ) -> list[str]:
     """Every reason the backup described by ``manifest`` may not be restored, checksums first."""
     if not isinstance(manifest, Mapping) or manifest.get("format") != FORMAT:

@@ -23,9 +23,21 @@ COLLECTION, WHY_NOT = find_collection()
 pytestmark = pytest.mark.skipif(COLLECTION is None, reason=WHY_NOT)
 
 NODES = ["idm1", "idm2"]
-SECRETS = {"idm_repo_password": "RepoPw-b4ck-do-not-print", "idm_keystore_password": "KsPw-b4ck-do-not-print"}
-FILES = ["repository.pgc", "keystore", "truststore", "secrets.json", "boot.properties", "conf.tar.gz"]
-RECAP = re.compile(r"^(?P<host>\S+)\s+: ok=\d+\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)", re.M)
+SECRETS = {
+    "idm_repo_password": "RepoPw-b4ck-do-not-print",
+    "idm_keystore_password": "KsPw-b4ck-do-not-print",
+}
+FILES = [
+    "repository.pgc",
+    "keystore",
+    "truststore",
+    "secrets.json",
+    "boot.properties",
+    "conf.tar.gz",
+]
+RECAP = re.compile(
+    r"^(?P<host>\S+)\s+: ok=\d+\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)", re.M
+)
 
 
 def write_backup(path: Path, node_ids: list[str]) -> Path:
@@ -38,9 +50,19 @@ def write_backup(path: Path, node_ids: list[str]) -> Path:
     manifest = {
         "format": 1,
         "created": "2026-12-03T12:00:00Z",
-        "cluster": {"nodes": NODES, "node_ids": node_ids, "bootstrap_node": NODES[0], "bootstrap_node_id": node_ids[0]},
+        "cluster": {
+            "nodes": NODES,
+            "node_ids": node_ids,
+            "bootstrap_node": NODES[0],
+            "bootstrap_node_id": node_ids[0],
+        },
         "product": {"version": "8.1.0"},
-        "repository": {"host": "127.0.0.1", "port": 5432, "database": "openidm", "schema": "openidm"},
+        "repository": {
+            "host": "127.0.0.1",
+            "port": 5432,
+            "database": "openidm",
+            "schema": "openidm",
+        },
         "files": sums,
     }
     (path / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
@@ -68,13 +90,27 @@ def run_restore(workdir: Path, backup: Path) -> subprocess.CompletedProcess:
         "ANSIBLE_SSH_CONTROL_PATH_DIR": str(workdir / "cp"),
     }
     return subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "-i", "inventory.yml", "idm_automation.cluster.restore", "-e", f"idm_restore_dir={backup}"],
-        cwd=workdir, env=env, capture_output=True, text=True, timeout=300, check=False,
+        [
+            str(ANSIBLE_PLAYBOOK),
+            "-i",
+            "inventory.yml",
+            "idm_automation.cluster.restore",
+            "-e",
+            f"idm_restore_dir={backup}",
+        ],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
 def recap(proc: subprocess.CompletedProcess) -> dict[str, tuple[int, int]]:
-    return {m["host"]: (int(m["changed"]), int(m["unreachable"])) for m in RECAP.finditer(proc.stdout)}
+    return {
+        m["host"]: (int(m["changed"]), int(m["unreachable"])) for m in RECAP.finditer(proc.stdout)
+    }
 
 
 def assert_refused_untouched(proc: subprocess.CompletedProcess, *phrases: str) -> None:
@@ -90,7 +126,13 @@ def assert_refused_untouched(proc: subprocess.CompletedProcess, *phrases: str) -
 def test_a_backup_of_another_cluster_is_refused(tmp_path: Path) -> None:
     backup = write_backup(tmp_path / "foreign", ["other1", "other2"])
     proc = run_restore(tmp_path, backup)
-    assert_refused_untouched(proc, "the backup is of another cluster", "other1, other2", "idm1, idm2", "Nothing was changed")
+    assert_refused_untouched(
+        proc,
+        "the backup is of another cluster",
+        "other1, other2",
+        "idm1, idm2",
+        "Nothing was changed",
+    )
 
 
 def test_a_changed_file_is_refused(tmp_path: Path) -> None:

@@ -16,7 +16,11 @@ MANIFEST_SUM = "f" * 64
 MANIFEST = {
     "format": 1,
     "created": "2026-12-03T12:00:00Z",
-    "cluster": {"node_ids": ["node1", "node2"], "bootstrap_node": "idm1", "bootstrap_node_id": "node1"},
+    "cluster": {
+        "node_ids": ["node1", "node2"],
+        "bootstrap_node": "idm1",
+        "bootstrap_node_id": "node1",
+    },
     "product": {"version": "8.1.0"},
     "repository": {"host": "pg1", "port": 5432, "database": "openidm", "schema": "openidm"},
     "files": FILES,
@@ -61,7 +65,9 @@ def test_a_cluster_that_grew_since_is_refused() -> None:
     ],
 )
 def test_another_repository_is_refused(repository: dict) -> None:
-    (problem,) = backup_problems(MANIFEST, {**EXPECTED, "repository": repository}, found(), listed())
+    (problem,) = backup_problems(
+        MANIFEST, {**EXPECTED, "repository": repository}, found(), listed()
+    )
     assert "another repository" in problem and "pg1:5432/openidm" in problem
 
 
@@ -91,7 +97,9 @@ def test_a_changed_file_is_refused(name: str) -> None:
 def test_a_missing_file_is_refused() -> None:
     actual = found()
     del actual["keystore"]
-    assert backup_problems(MANIFEST, EXPECTED, actual, listed()) == ["keystore is missing from the backup directory"]
+    assert backup_problems(MANIFEST, EXPECTED, actual, listed()) == [
+        "keystore is missing from the backup directory"
+    ]
 
 
 def test_a_changed_manifest_is_refused() -> None:
@@ -102,22 +110,31 @@ def test_a_changed_manifest_is_refused() -> None:
 
 def test_sums_that_disagree_with_the_manifest_are_refused() -> None:
     sums = {**listed(), "keystore": "2" * 64}
-    assert any("do not list the same" in p for p in backup_problems(MANIFEST, EXPECTED, found(), sums))
+    assert any(
+        "do not list the same" in p for p in backup_problems(MANIFEST, EXPECTED, found(), sums)
+    )
     sums = listed()
     del sums["manifest.json"]
-    assert any("does not list manifest.json" in p for p in backup_problems(MANIFEST, EXPECTED, found(), sums))
+    assert any(
+        "does not list manifest.json" in p
+        for p in backup_problems(MANIFEST, EXPECTED, found(), sums)
+    )
 
 
 def test_a_manifest_without_a_required_file_is_refused() -> None:
     manifest = copy.deepcopy(MANIFEST)
     del manifest["files"]["repository.pgc"]
-    problems = backup_problems(manifest, EXPECTED, found(), {k: v for k, v in listed().items() if k != "repository.pgc"})
+    problems = backup_problems(
+        manifest, EXPECTED, found(), {k: v for k, v in listed().items() if k != "repository.pgc"}
+    )
     assert problems == ["the manifest does not list repository.pgc"]
 
 
 @pytest.mark.parametrize("manifest", [{}, {"format": 2}, None, "text"])
 def test_what_is_not_a_manifest_is_refused(manifest) -> None:
-    assert backup_problems(manifest, EXPECTED, found(), listed()) == ["manifest.json is not a backup manifest of format 1"]
+    assert backup_problems(manifest, EXPECTED, found(), listed()) == [
+        "manifest.json is not a backup manifest of format 1"
+    ]
 
 
 def test_every_problem_is_reported_at_once() -> None:
