@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from ansible_collections.idm_automation.cluster.plugins.filter import (
+    backup_problems,
     cluster_invariants,
     instance_state,
     node_id,
@@ -24,6 +25,7 @@ from ansible_collections.idm_automation.cluster.plugins.filter import (
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 PLUGINS = {
+    "backup_problems": backup_problems,
     "cluster_invariants": cluster_invariants,
     "instance_state": instance_state,
     "node_id": node_id,
