@@ -9,8 +9,8 @@ one), add one ``Rule`` line below, then the heading in the docs and a failing ca
 (the tests say what is missing).
 
 Checks run in the order listed: ``one-repository`` fills ``ctx.repos`` for
-``no-foreign-instance``, and ``ports`` fills ``ctx.listeners`` for ``tls-names``, ``certificate-expiry`` and
-``ctx.machines`` for ``own-installation``. The output does
+``no-foreign-instance``, and ``ports`` fills ``ctx.listeners`` for ``tls-names`` and
+``certificate-expiry``, and ``ctx.machines`` for ``own-installation``. The output does
 not depend on that order otherwise: violations are sorted.
 """
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ansible_collections.idm_automation.cluster.plugins.plugin_utils.invariants.certificates import (
-    SOURCES,
-    validity,
+from ansible_collections.idm_automation.cluster.plugins.plugin_utils.invariants import (
+    certificates,
 )
 from hypothesis import given
 from hypothesis import strategies as st
-from idm_cluster_factory import make_cluster, verdict
+from idm_cluster_factory import errors, make_cluster, verdict
 
 DAYS = st.integers(min_value=-2000, max_value=2000)
 
@@ -26,7 +25,7 @@ def _expected(source: str, threshold: int, given_days: int | None, live: int) ->
 
 
 @given(
-    source=st.sampled_from(SOURCES),
+    source=st.sampled_from(certificates.SOURCES),
     threshold=st.integers(min_value=0, max_value=1000),
     given_days=st.one_of(st.none(), DAYS),
     live=DAYS,
@@ -46,7 +45,7 @@ def test_verdict_follows_the_documented_rule(
 
 @given(days=DAYS)
 def test_validity_words_name_the_days(days: int) -> None:
-    text = validity(days)
+    text = certificates.validity(days)
     assert str(abs(days)) in text
     assert text.startswith("expired") == (days < 0)
 
@@ -55,8 +54,6 @@ def test_the_message_names_threshold_and_fix() -> None:
     desc = make_cluster(3)
     for node in desc["nodes"].values():
         node["certificate"].update(source="files", file_days_left=-3)
-    from idm_cluster_factory import errors
-
     (violation,) = errors(desc)
     assert "expired 3 days ago" in violation["message"]
     assert "idm_cert_renew_days 30" in violation["message"]

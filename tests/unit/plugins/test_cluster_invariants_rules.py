@@ -937,10 +937,12 @@ ISSUE_16_CASES: list[tuple[str, Callable[[Desc], None], set]] = [
     ),
     (
         "14-files-served-expired-given-fresh",
-        chain(on_all("certificate", source="files", file_days_left=400),
-              fact("idm3", certificate_days_left=-1)),
+        chain(
+            on_all("certificate", source="files", file_days_left=400),
+            fact("idm3", certificate_days_left=-1),
+        ),
         {("certificate-expiry", W, ("idm3",))},
-    ),  # fmt: skip
+    ),
     (
         "14-keystore-served-within-threshold",
         chain(on_all("certificate", source="keystore"), fact("idm1", certificate_days_left=5)),
