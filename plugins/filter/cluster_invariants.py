@@ -85,6 +85,10 @@ description:
     characters (C(*?[])) or control characters."
   - "Rule 13 C(own-installation): IDM instances on one machine (aliases included, as in rule 7)
     have their own installation directory (C(home)) and service name (C(service))."
+  - "Rule 14 C(certificate-expiry): a given certificate file (C(certificate.source) files) is
+    valid for at least C(certificate.renew_days) more days; a served certificate under the
+    threshold is a warning when the run renews or replaces it, an expired one the run cannot
+    replace (source keystore) an error."
   - See C(docs/invariants.md) in the collection for the full input schema, examples and fixes.
 positional: _input
 options:
@@ -108,7 +112,9 @@ options:
             C(fileinstall_enabled)), C(scheduler) (C(execute_persistent), C(schedules): list of
             C(name), C(enabled), C(persisted)) and C(standby) (bool)."
           - "Optional: C(home), C(service) and C(service_user) (str), C(repository.admin_user)
-            and C(repository.address) (str or null); absent ones are not judged."
+            and C(repository.address) (str or null), C(certificate) (C(renew_days) int,
+            C(source) generate, files or keystore, C(file_days_left) int or null); absent ones
+            are not judged."
           - "Integers and booleans must be real ones (C(true) is not 1, C('8080') is not a
             port). C(repository.datasource_sha256) may be null when the file cannot be rendered
             yet; it is then not compared. A schedule without C(enabled) is enabled, one without
@@ -134,7 +140,8 @@ options:
         description:
           - Facts gathered from live nodes, keyed by host name; every key is optional.
           - C(keystore_sha256), C(truststore_sha256), C(secrets_json_sha256),
-            C(datasource_sha256) (str), C(node_id) (str), C(certificate_names) (list of str).
+            C(datasource_sha256) (str), C(node_id) (str), C(certificate_names) (list of str),
+            C(certificate_days_left) (int, days the served certificate is valid).
         type: dict
       repository_instances:
         description: Rows of the repository's cluster table, each with C(id) and C(state).
@@ -178,7 +185,7 @@ _value:
       description: Stable slug of the rule, for example C(node-id) or C(config-mode).
       type: str
     number:
-      description: Rule number, 1 to 13.
+      description: Rule number, 1 to 14.
       type: int
     severity:
       description: C(error) (the play must stop) or C(warning) (drift that the run repairs).

@@ -10,7 +10,7 @@ one), add one ``Rule`` line below, then the heading in the docs and a failing ca
 
 Checks run in the order listed: ``one-repository`` fills ``ctx.repos`` for
 ``no-foreign-instance``, and ``ports`` fills ``ctx.listeners`` for ``tls-names`` and
-``ctx.machines`` for ``own-installation``. The output does
+``certificate-expiry``, and ``ctx.machines`` for ``own-installation``. The output does
 not depend on that order otherwise: violations are sorted.
 """
 
@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ansible_collections.idm_automation.cluster.plugins.plugin_utils.invariants import (
+    certificates,
     configuration,
     identity,
     network,
@@ -74,6 +75,8 @@ RULES: tuple[Rule, ...] = (
          configuration.check_persisted_schedules, configuration.FIX_SCHEDULES),
     Rule(13, "own-installation", "instances that share a machine share no installation",
          "network", network.check_own_installation, network.FIX_INSTALLATION),
+    Rule(14, "certificate-expiry", "certificates that are not about to expire", "certificates",
+         certificates.check_certificate_expiry, certificates.FIX_EXPIRY),
 )  # fmt: skip
 
 NUMBERS: dict[str, int] = {rule.id: rule.number for rule in RULES}

@@ -62,6 +62,7 @@ def make_node(index: int, machine: str | None = None) -> dict[str, Any]:
             "certificate_names": ["idm.example.com", f"{host_name(index)}.example.com"],
             "clients_use_tls": True,
         },
+        "certificate": {"renew_days": 30, "source": "generate", "file_days_left": None},
         "config": {"repo_enabled": True, "fileinstall_enabled": False},
         "scheduler": {
             "execute_persistent": True,
@@ -89,6 +90,7 @@ def make_cluster(count: int = 3, *, facts: bool = False) -> dict[str, Any]:
                 "datasource_sha256": DATASOURCE_SHA,
                 "node_id": node["node_id"],
                 "certificate_names": ["idm.example.com"],
+                "certificate_days_left": 700,
             }
             for host, node in nodes.items()
         }

@@ -940,6 +940,66 @@ ISSUE_14_CASES: list[tuple[str, Callable[[Desc], None], set[tuple[str, str, tupl
 ]
 CASES += ISSUE_14_CASES
 
+# 14 certificate-expiry (issue 16): the given file and the served certificate vs the threshold
+ISSUE_16_CASES: list[tuple[str, Callable[[Desc], None], set]] = [
+    ("14-pass-no-section", lambda d: [n.pop("certificate") for n in d["nodes"].values()], set()),
+    ("14-pass-fresh-file", on_all("certificate", source="files", file_days_left=31), set()),
+    (
+        "14-given-file-within-threshold",
+        on_all("certificate", source="files", file_days_left=29),
+        {("certificate-expiry", E, ALL3)},
+    ),
+    (
+        "14-given-file-expired",
+        on_all("certificate", source="files", file_days_left=-3),
+        {("certificate-expiry", E, ALL3)},
+    ),
+    ("14-pass-served-at-threshold", fact("idm2", certificate_days_left=30), set()),
+    (
+        "14-generated-served-within-threshold-is-renewed",
+        fact("idm2", certificate_days_left=29),
+        {("certificate-expiry", W, ("idm2",))},
+    ),
+    (
+        "14-files-served-expired-given-fresh",
+        chain(
+            on_all("certificate", source="files", file_days_left=400),
+            fact("idm3", certificate_days_left=-1),
+        ),
+        {("certificate-expiry", W, ("idm3",))},
+    ),
+    (
+        "14-keystore-served-within-threshold",
+        chain(on_all("certificate", source="keystore"), fact("idm1", certificate_days_left=5)),
+        {("certificate-expiry", W, ("idm1",))},
+    ),
+    (
+        "14-keystore-served-expired",
+        chain(on_all("certificate", source="keystore"), fact("idm1", certificate_days_left=-5)),
+        {("certificate-expiry", E, ("idm1",))},
+    ),
+    (
+        "14-pass-no-tls-listener",
+        chain(
+            listeners("idm1", HTTP),
+            on("idm1", "certificate", source="files", file_days_left=-5),
+        ),
+        set(),
+    ),
+    (
+        "14-ill-typed",
+        on("idm2", "certificate", renew_days=True, source="acme"),
+        {("certificate-expiry", E, ("idm2",))},
+    ),
+    (
+        "14-fact-ill-typed",
+        fact("idm2", certificate_days_left="29"),
+        {("certificate-expiry", E, ("idm2",))},
+    ),
+    ("14-not-a-section", set_node("idm2", certificate=[]), {("certificate-expiry", E, ("idm2",))}),
+]
+CASES += ISSUE_16_CASES
+
 
 @pytest.mark.parametrize(("change", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_rule(change: Callable[[Desc], None], expected: set) -> None:

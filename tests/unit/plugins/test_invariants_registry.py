@@ -38,7 +38,7 @@ def test_rule_ids_are_unique_and_numbers_ordered() -> None:
     assert len(ids) == len(set(ids))
     numbers = [rule.number for rule in RULES]
     assert numbers == sorted(numbers) and set(numbers) == set(range(1, numbers[-1] + 1))
-    assert numbers[-1] == 13
+    assert numbers[-1] == 14
 
 
 def test_filter_exposes_the_registry() -> None:
