@@ -448,7 +448,7 @@ CASES = [
         "repository-verify-full-without-ca",
         _set(("all", "idm_repo_ssl_mode"), "verify-full"),
         INPUTS,
-        ("idm1", "idm_repo_ssl_mode is verify-full but no CA is given", "idm_repo_ssl_ca_src", "Fix:"),
+        ("idm1", "is verify-full but no CA is given", "idm_repo_ssl_ca_src", "Fix:"),
     ),
     Case(
         "repository-ca-without-verification",

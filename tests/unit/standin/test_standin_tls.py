@@ -33,7 +33,7 @@ def _name(cn: str) -> x509.Name:
 
 def _ca(cn: str):
     key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(_name(cn))
@@ -50,7 +50,7 @@ def _ca(cn: str):
 
 def _server_cert(ca_key, ca_cert, dns: str):
     key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(_name(dns))
@@ -214,7 +214,8 @@ def _load(tmp_path: Path, url: str) -> Datasource:
 
 
 def test_jdbc_url_tls_parameters(tmp_path):
-    ds = _load(tmp_path, "jdbc:postgresql://db:5432/idm?sslmode=verify-full&sslrootcert=%2Fetc%2Fca%20x.pem")
+    url = "jdbc:postgresql://db:5432/idm?sslmode=verify-full&sslrootcert=%2Fetc%2Fca%20x.pem"
+    ds = _load(tmp_path, url)
     assert (ds.sslmode, ds.sslrootcert) == ("verify-full", "/etc/ca x.pem")
     assert _load(tmp_path, "jdbc:postgresql://db/idm").sslmode is None  # the driver's prefer
     assert _load(tmp_path, "jdbc:postgresql://db/idm?ssl=true").sslmode == "verify-full"
@@ -226,7 +227,8 @@ def test_jdbc_url_tls_parameters(tmp_path):
 def test_jdbc_url_target_server_type(tmp_path):
     ds = _load(tmp_path, "jdbc:postgresql://a:5432,b:5432/idm?targetServerType=primary")
     assert ds.hosts == (("a", 5432), ("b", 5432)) and ds.target_session_attrs == "primary"
-    assert _load(tmp_path, "jdbc:postgresql://a/idm?targetServerType=master").target_session_attrs == "primary"
+    master = _load(tmp_path, "jdbc:postgresql://a/idm?targetServerType=master")
+    assert master.target_session_attrs == "primary"
     with pytest.raises(StandinError, match="Invalid targetServerType value: leader"):
         _load(tmp_path, "jdbc:postgresql://a/idm?targetServerType=leader")
 

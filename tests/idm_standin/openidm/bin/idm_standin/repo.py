@@ -35,7 +35,7 @@ REQUIRED_TABLES = (
     "internaluser",
     "standin_schedule_runs",
 )
-# PgJDBC's sslmode values; its default (no sslmode, no ssl) is prefer, ssl=true alone is verify-full.
+# PgJDBC's sslmode values; its default (no sslmode, no ssl) is prefer; ssl=true alone: verify-full.
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 # PgJDBC's targetServerType and the libpq target_session_attrs (14 and later) standing in for it.
 # libpq has no prefer-primary: preferPrimary stands in as any (weaker than PgJDBC).
