@@ -32,6 +32,20 @@ options:
     description: Seconds to wait for a connection.
     type: int
     default: 10
+  ssl_mode:
+    description:
+      - libpq C(sslmode) of the connection. V(verify-ca) and V(verify-full) check the server
+        certificate against O(ca_cert); V(verify-full) also checks that O(login_host) is a name of
+        the certificate.
+    type: str
+    default: prefer
+    choices: [disable, allow, prefer, require, verify-ca, verify-full]
+  ca_cert:
+    description:
+      - Path, on the host that runs the module, of the CA certificates (PEM) that sign the server
+        certificate (libpq C(sslrootcert)).
+    type: str
+    aliases: [ssl_rootcert]
 requirements:
   - psycopg (3) or psycopg2 on the host that runs the module
 """

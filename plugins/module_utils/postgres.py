@@ -29,6 +29,12 @@ LOGIN_ARGUMENT_SPEC: dict[str, dict[str, Any]] = {
     "login_password": {"type": "str", "required": True, "no_log": True},
     "login_db": {"type": "str", "required": True},
     "connect_timeout": {"type": "int", "default": 10},
+    "ssl_mode": {
+        "type": "str",
+        "default": "prefer",
+        "choices": ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"],
+    },
+    "ca_cert": {"type": "str", "aliases": ["ssl_rootcert"]},
 }
 
 
@@ -43,7 +49,17 @@ def connect(params: dict, module_name: str, user: str | None = None,
         dbname=params["login_db"] if dbname is None else dbname,
         connect_timeout=params["connect_timeout"],
         application_name=f"idm_automation.cluster {module_name}",
+        **tls_options(params),
     )
+
+
+def tls_options(params: dict) -> dict[str, str]:
+    """libpq's ``sslmode`` and ``sslrootcert`` from the ``ssl_mode`` and ``ca_cert`` options
+    (``prefer``, libpq's default, when they are not given)."""
+    options = {"sslmode": params.get("ssl_mode") or "prefer"}
+    if params.get("ca_cert"):
+        options["sslrootcert"] = params["ca_cert"]
+    return options
 
 
 def error_text(error: Exception) -> str:

@@ -199,8 +199,9 @@ def _connect(params: dict, user: str, password: str, dbname: str):
     return connect(params, "repository_guard", user, password, dbname)
 
 
-def inspect_database(cursor, schema: str, role: str) -> tuple[list[dict], list[str]]:
-    """The cluster table's rows and the foreign objects of the connected database."""
+def inspect_database(cursor, schema: str, role: str) -> tuple[list[dict] | None, list[str]]:
+    """The cluster table's rows (None when the login may not read it) and the foreign objects of
+    the connected database."""
     cursor.execute(
         "SELECT n.nspname || '.' || c.relname || ' (' || pg_get_userbyid(c.relowner) || ')'"
         " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
@@ -210,22 +211,51 @@ def inspect_database(cursor, schema: str, role: str) -> tuple[list[dict], list[s
         (schema, list(_SYSTEM_SCHEMAS), role),
     )
     foreign = [row[0] for row in cursor.fetchall()]
+    # From the catalog (readable by every login): whether the table is there and readable. An
+    # admin that is not a superuser (a managed service's) may not read the IDM role's schema.
+    cursor.execute(
+        "SELECT has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')"
+        " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = %s AND c.relname = 'clusterobjects'",
+        (schema,),
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return [], foreign
+    return (read_instances(cursor, schema) if row[0] else None), foreign
+
+
+def read_instances(cursor, schema: str) -> list[dict]:
+    """The rows of the cluster table, each with its age in seconds."""
     instances: list[dict] = []
-    table = f"{schema}.clusterobjects"
-    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", (table,))
-    if cursor.fetchone()[0]:
-        cursor.execute(
-            "SELECT objectid, fullobject->>'state', fullobject->>'timestamp',"
-            " (extract(epoch FROM clock_timestamp()) * 1000)::bigint"
-            f" FROM {quote_ident(schema)}.clusterobjects ORDER BY objectid"
+    cursor.execute(
+        "SELECT objectid, fullobject->>'state', fullobject->>'timestamp',"
+        " (extract(epoch FROM clock_timestamp()) * 1000)::bigint"
+        f" FROM {quote_ident(schema)}.clusterobjects ORDER BY objectid"
+    )
+    for node_id, state, stamp, now in cursor.fetchall():
+        try:
+            age = max(0, (int(now) - int(stamp)) // 1000)
+        except (TypeError, ValueError):
+            age = None
+        instances.append({"id": node_id, "state": state or "unknown", "age": age})
+    return instances
+
+
+def _instances_as_role(params: dict) -> list[dict]:
+    """The cluster table read as the IDM role (its password logs in, or the read fails)."""
+    if params["role_password"] is None:
+        raise pg_driver.Error(
+            f"{params['login_user']} may not read {params['schema']}.clusterobjects and no "
+            "role_password was given to read it as its owner"
         )
-        for node_id, state, stamp, now in cursor.fetchall():
-            try:
-                age = max(0, (int(now) - int(stamp)) // 1000)
-            except (TypeError, ValueError):
-                age = None
-            instances.append({"id": node_id, "state": state or "unknown", "age": age})
-    return instances, foreign
+    connection = _connect(params, params["role"], params["role_password"], params["database"])
+    try:
+        with connection.cursor() as cursor:
+            return read_instances(cursor, params["schema"])
+    finally:
+        with contextlib.suppress(pg_driver.Error):
+            connection.close()
 
 
 def run(module: AnsibleModule) -> dict:
@@ -264,10 +294,13 @@ def run(module: AnsibleModule) -> dict:
                 params, params["login_user"], params["login_password"], params["database"]
             )
             with connection.cursor() as cursor:
-                state["instances"], state["foreign_objects"] = inspect_database(
+                instances, state["foreign_objects"] = inspect_database(
                     cursor, params["schema"], params["role"]
                 )
             connection.rollback()
+            if instances is None:  # the login may not read the IDM schema: read it as its owner
+                instances = _instances_as_role(params)
+            state["instances"] = instances
         except pg_driver.Error as error:
             module.fail_json(
                 msg=f"The repository database {where}/{params['database']} cannot be read as "

@@ -457,6 +457,42 @@ CASES = [
         ("idm1", "idm_repo_host is not set", "Fix:"),
     ),
     Case(
+        "repository-ssl-mode-unknown",
+        _set(("all", "idm_repo_ssl_mode"), "verify_full"),
+        INPUTS,
+        ("idm1", 'idm_repo_ssl_mode "verify_full" is not an sslmode', "verify-full", "Fix:"),
+    ),
+    Case(
+        "repository-verify-full-without-ca",
+        _set(("all", "idm_repo_ssl_mode"), "verify-full"),
+        INPUTS,
+        ("idm1", "is verify-full but no CA is given", "idm_repo_ssl_ca_src", "Fix:"),
+    ),
+    Case(
+        "repository-ca-without-verification",
+        _chain(
+            _set(("all", "idm_repo_ssl_mode"), "require"),
+            _set(("all", "idm_repo_ssl_ca_path"), "/etc/ssl/pg-ca.pem"),
+        ),
+        INPUTS,
+        ("idm1", "a repository CA is given but idm_repo_ssl_mode is", "verify-full", "Fix:"),
+    ),
+    Case(
+        "repository-ca-src-missing",
+        _chain(
+            _set(("all", "idm_repo_ssl_mode"), "verify-ca"),
+            _set(("all", "idm_repo_ssl_ca_src"), "/nonexistent/pg-ca.pem"),
+        ),
+        INPUTS,
+        ("idm1", "/nonexistent/pg-ca.pem is not a file on the controller", "Fix:"),
+    ),
+    Case(
+        "repository-jdbc-parameters-tls",
+        _set(("all", "idm_repo_jdbc_parameters"), {"sslmode": "disable"}),
+        INPUTS,
+        ("idm1", "idm_repo_jdbc_parameters must be a mapping", "sslmode", "Fix:"),
+    ),
+    Case(
         "configuration-mode-differs",
         _set(("idm2", "idm_config_fileinstall_enabled"), False),
         INVARIANTS,

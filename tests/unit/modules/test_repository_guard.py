@@ -167,3 +167,33 @@ def test_recent_rows_of_nodes_that_shut_down_are_not_another_cluster():
     ]
     assert [r["id"] for r in recent_foreign(rows, ["node1"], 600)] == ["other1", "other2"]
     assert recent_foreign(rows, ["node1"], 0) == []
+
+
+MANAGED = "guard_managed_admin"
+
+
+@pytest.fixture(scope="session")
+def managed_admin(pg_server) -> str:
+    """A managed service's admin: LOGIN, CREATEDB and CREATEROLE, not a superuser."""
+    password = secrets.token_urlsafe(16)
+    pg_server.admin.execute(
+        f"CREATE ROLE {MANAGED} LOGIN CREATEDB CREATEROLE NOSUPERUSER PASSWORD '{password}'"
+    )
+    return password
+
+
+def test_an_admin_that_is_no_superuser_reads_the_cluster_table_as_the_idm_role(
+    guard, pg_server, names, managed_admin
+) -> None:
+    """It may not read the IDM role's schema: the guard reads the cluster table as the IDM role
+    and still refuses another cluster's rows."""
+    deploy(pg_server, names, rows=[("node1", 1), ("othernode1", 5)])
+    as_managed = {"login_user": MANAGED, "login_password": managed_admin}
+    result = guard(**as_managed)
+    assert result["failed"] and "othernode1 (running, " in result["msg"], result["msg"]
+    result = guard(**as_managed, node_ids=["node1", "othernode1"])
+    assert not result.get("failed"), result["msg"]
+    assert [row["id"] for row in result["instances"]] == ["node1", "othernode1"]
+    # Without the IDM role's password there is no way to read it: refused, nothing changed.
+    result = guard(**as_managed, role_password=None)
+    assert result["failed"] and "may not read openidm.clusterobjects" in result["msg"]

@@ -12,6 +12,7 @@ import os
 import re
 import stat
 import threading
+import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +35,20 @@ REQUIRED_TABLES = (
     "internaluser",
     "standin_schedule_runs",
 )
+# PgJDBC's sslmode values; its default (no sslmode, no ssl) is prefer; ssl=true alone: verify-full.
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+# PgJDBC's targetServerType and the libpq target_session_attrs (14 and later) standing in for it.
+# libpq has no prefer-primary: preferPrimary stands in as any (weaker than PgJDBC).
+TARGET_SERVER_TYPES = {
+    "any": "any",
+    "primary": "primary",
+    "master": "primary",
+    "secondary": "standby",
+    "slave": "standby",
+    "preferSecondary": "prefer-standby",
+    "preferSlave": "prefer-standby",
+    "preferPrimary": "any",
+}
 _JDBC = re.compile(r"^jdbc:postgresql://(?P<hosts>[^/?]*)(?:/(?P<db>[^?]*))?(?:\?(?P<params>.*))?$")
 
 
@@ -50,6 +65,8 @@ class Datasource:
     password: str
     connect_timeout: int
     sslmode: str | None
+    sslrootcert: str | None = None
+    target_session_attrs: str | None = None
 
     def describe(self) -> str:
         hosts = ",".join(f"{h}:{p}" for h, p in self.hosts)
@@ -68,6 +85,13 @@ class Datasource:
         }
         if self.sslmode:
             kwargs["sslmode"] = self.sslmode
+        # PgJDBC checks the server certificate in verify-ca and verify-full only (require does not,
+        # where libpq with a root certificate would): sslrootcert is handed on for those alone.
+        # Without it both drivers read ~/.postgresql/root.crt.
+        if self.sslrootcert and self.sslmode in ("verify-ca", "verify-full"):
+            kwargs["sslrootcert"] = self.sslrootcert
+        if self.target_session_attrs:
+            kwargs["target_session_attrs"] = self.target_session_attrs
         try:
             return psycopg.connect(**kwargs)
         except psycopg.OperationalError as exc:
@@ -89,6 +113,23 @@ class Datasource:
             )
         if "role" in low and "does not exist" in low:
             return f"user {self.user} does not exist on {where} ({text})"
+        tls = f"sslmode={self.sslmode}, sslrootcert={self.sslrootcert or '~/.postgresql/root.crt'}"
+        if "does not match host name" in low:
+            return (
+                f"SSL error: the server certificate of {where} does not name the host it was "
+                f"reached by ({tls}): use a host name of the certificate in jdbcUrl ({text})"
+            )
+        if "certificate verify failed" in low:
+            return (
+                f"SSL error: the server certificate of {where} is not signed by a CA of "
+                f"sslrootcert ({tls}) ({text})"
+            )
+        if "root certificate file" in low or "could not read root certificate" in low:
+            return f"SSL error: cannot read the root certificate file ({tls}) for {where} ({text})"
+        if "server does not support ssl" in low:
+            return f"SSL error: {where} does not support SSL but {tls} requires it ({text})"
+        if "no encryption" in low and "pg_hba.conf" in low:
+            return f"{where} refuses a connection without SSL ({tls}): set sslmode ({text})"
         return f"{where} is unreachable: {text}"
 
 
@@ -193,7 +234,10 @@ def load_datasource(
             hosts.append((host.strip("[]"), int(port)))
         except ValueError:
             raise StandinError(f"conf/{file} jdbcUrl {url!r} has a bad port {port!r}") from None
-    params = dict(p.split("=", 1) for p in (match.group("params") or "").split("&") if "=" in p)
+    params = {
+        urllib.parse.unquote(k): urllib.parse.unquote(v)
+        for k, v in (p.split("=", 1) for p in (match.group("params") or "").split("&") if "=" in p)
+    }
     dbname = match.group("db") or str(doc.get("databaseName") or "")
     if not dbname:
         raise StandinError(f"conf/{file} names no database")
@@ -206,6 +250,14 @@ def load_datasource(
     if "password" in doc:
         password = _password(paths, props, file, doc["password"], private_key, alias)
     password = password or str(params.get("password") or "")
+    sslmode = params.get("sslmode")
+    if sslmode is None and "ssl" in params:
+        sslmode = "prefer" if params["ssl"].lower() == "false" else "verify-full"
+    if sslmode is not None and sslmode not in SSL_MODES:
+        raise StandinError(f"conf/{file} jdbcUrl: Invalid sslmode value: {sslmode}")
+    target = params.get("targetServerType")
+    if target is not None and target not in TARGET_SERVER_TYPES:
+        raise StandinError(f"conf/{file} jdbcUrl: Invalid targetServerType value: {target}")
     return Datasource(
         file=file,
         hosts=tuple(hosts),
@@ -214,7 +266,9 @@ def load_datasource(
         password=password,
         # Capped low: a deployment test must not wait 30 s for a repository that is not there.
         connect_timeout=max(1, min(5, (timeout_ms + 999) // 1000)),
-        sslmode=params.get("sslmode"),
+        sslmode=sslmode,
+        sslrootcert=params.get("sslrootcert"),
+        target_session_attrs=TARGET_SERVER_TYPES.get(target) if target else None,
     )
 
 
