@@ -56,7 +56,7 @@ def listed(tmp_path: Path, *args: str) -> list[str]:
 )
 def test_output_tags_keep_gathering_files_and_failure(tmp_path, tag, shown, hidden) -> None:
     tasks = listed(tmp_path, "--tags", tag)
-    for name in ALWAYS + [shown]:
+    for name in [*ALWAYS, shown]:
         assert STATUS + name in tasks, f"--tags {tag} does not run {name!r}: {tasks}"
     assert STATUS + hidden not in tasks
 

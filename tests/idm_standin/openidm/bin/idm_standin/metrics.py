@@ -4,9 +4,10 @@ What PingIDM documents and the stand-in does:
 
 - metrics are collected only when ``conf/metrics.json`` has ``"enabled": true`` (the distribution
   ships it ``false``); the file is read at start-up;
-- ``/openidm/metrics/prometheus`` is protected by a basic authentication filter whose credentials
-  are ``openidm.prometheus.username`` / ``openidm.prometheus.password`` (``resolver/boot.properties``,
-  since IDM 7 no longer a role): only HTTP Basic with exactly those credentials is let in. No
+- ``/openidm/metrics/prometheus`` is protected by a basic authentication filter whose
+  credentials are ``openidm.prometheus.username`` / ``openidm.prometheus.password``
+  (``resolver/boot.properties``; since IDM 7 no longer a role): only HTTP Basic with exactly those
+  credentials is let in. No
   credentials, other credentials, the admin and the anonymous headers all get ``401``;
 - ``/openidm/metrics/api?_queryFilter=true`` is a REST resource for the admin; with metrics
   disabled it answers ``400``;
