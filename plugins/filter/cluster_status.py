@@ -61,6 +61,13 @@ _value:
         - True when every node is healthy and no unknown instance is running. Warnings do not
           make the cluster unhealthy.
       type: bool
+    state:
+      description:
+        - C(healthy) (no problem; warnings allowed), C(degraded) (a problem, but at least one node
+          is ready, so the cluster still serves) or C(down) (no node of the inventory is ready).
+          Alerting can page on C(down) and ticket on C(degraded).
+      type: str
+      choices: [healthy, degraded, down]
     verdict:
       description:
         - C(cluster healthy), C(cluster healthy, with N warning(s)) or C(cluster unhealthy, N
@@ -210,6 +217,12 @@ def cluster_status(gathered: Mapping[str, Any]) -> dict[str, Any]:
                 f"in the inventory (a renamed or removed node). Fix: {FIX_NOT_IN_INVENTORY}"
             )
     healthy = not problems
+    if healthy:
+        state = "healthy"
+    elif any(row["ready"] is True for row in rows):
+        state = "degraded"
+    else:
+        state = "down"
     if not healthy:
         verdict = f"cluster unhealthy, {len(problems)} problem(s)"
     elif warnings:
@@ -218,6 +231,7 @@ def cluster_status(gathered: Mapping[str, Any]) -> dict[str, Any]:
         verdict = "cluster healthy"
     return {
         "healthy": healthy,
+        "state": state,
         "verdict": verdict,
         "rows": rows,
         "instances_not_in_inventory": stale,

@@ -31,6 +31,7 @@ RESERVED = {
     "repo.jdbc": "the repository phase",
     "repo.ds": "the repository phase (it is removed: the cluster uses PostgreSQL)",
     "secrets": "idm_secrets_* and the keystore variables",
+    "metrics": "idm_metrics_enabled",
 }
 
 

@@ -54,6 +54,7 @@ SECRETS = {
     "idm_repo_password": "RepoPw-7f3a9c41-do-not-print",
     "idm_keystore_password": "KeystorePw-2b8e5d07-do-not-print",
     "idm_admin_password": "AdminPw-91c4e6aa-do-not-print",
+    "idm_metrics_password": "MetricsPw-3c1d-do-not-print",
 }
 
 # Tasks that refuse bad input in the preflight play (the fatal task's name ends with one of them).
@@ -449,6 +450,39 @@ CASES = [
         _del("idm_admin_password"),
         INPUTS,
         ("idm1", "idm2", "idm3", "a required secret is missing: idm_admin_password", "Fix:"),
+    ),
+    Case(
+        "metrics-without-password",
+        _chain(_del("idm_metrics_password"), _set(("all", "idm_metrics_enabled"), True)),
+        INPUTS,
+        ("idm1", "idm2", "idm3", "idm_metrics_enabled is true but idm_metrics_password", "Fix:"),
+    ),
+    Case(
+        "metrics-password-is-the-product-default",
+        _chain(
+            _set(("all", "idm_metrics_enabled"), True),
+            _set(("all", "idm_metrics_password"), "prometheus"),
+        ),
+        INPUTS,
+        ("idm1", "the product's default (prometheus)", "Fix:"),
+    ),
+    Case(
+        "metrics-password-breaks-boot-properties",
+        _chain(
+            _set(("all", "idm_metrics_enabled"), True),
+            _set(("idm2", "idm_metrics_password"), "MetricsPw-with\\backslash"),
+        ),
+        INPUTS,
+        ("idm2", "backslash or white space", "Fix:"),
+    ),
+    Case(
+        "metrics-listener-unknown",
+        _chain(
+            _set(("all", "idm_metrics_enabled"), True),
+            _set(("all", "idm_metrics_listener"), "admin"),
+        ),
+        INPUTS,
+        ("idm1", "idm_metrics_listener admin is not an enabled listener", "http, https", "Fix:"),
     ),
     Case(
         "missing-repository-host",

@@ -27,6 +27,7 @@ REQUIRED = [
     "conf/webserver.listener-https.json",
     "conf/webserver.listener-mutualauth.json",
     "conf/scheduler.json",
+    "conf/metrics.json",
     "conf/system.properties",
     "db/postgresql/scripts/createuser.pgsql",
     "db/postgresql/scripts/openidm.pgsql",

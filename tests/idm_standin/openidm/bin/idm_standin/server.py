@@ -79,6 +79,7 @@ class Instance:
             config,
             configstore,
             crypto,
+            metrics,
             repo,
             scheduler,
             security,
@@ -145,6 +146,7 @@ class Instance:
             poll_s = props.get_float("felix.fileinstall.poll", 2000.0) / 1000.0
             crypto_alias = (props.get("openidm.config.crypto.alias") or "").strip()
             self.grace = props.get_float("standin.shutdown.grace.seconds", 1.0)
+            metrics_cfg = metrics.load(paths, props, node_id, opts)
         except PropertyError as exc:
             raise StandinError(str(exc)) from exc
         active_passive = active_passive_flag and improved_flag
@@ -212,6 +214,7 @@ class Instance:
         app = web.App(node, paths, self.pool, typeid, self.cluster)
         app.config_typeid = config_typeid
         app.config_save = config_save
+        app.metrics = metrics_cfg
         for lst in listeners:
             context, names = contexts[lst.name]
             self.servers.append(web.ListenerServer(lst, app, context, names))

@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import psycopg
 
-from idm_standin import PRODUCT_VERSION, StandinError, configstore
+from idm_standin import PRODUCT_VERSION, StandinError, configstore, metrics
 from idm_standin.cluster import ClusterManager, api_view, list_states, read_state
 from idm_standin.config import Listener, Paths
 from idm_standin.log import LOGGER
@@ -72,6 +72,7 @@ class App:
         self.cluster = cluster
         self.config_typeid: int | None = None  # set by the server: openidm.configobjects type
         self.config_save = True  # felix.fileinstall.enableConfigSave
+        self.metrics: metrics.MetricsConfig | None = None  # conf/metrics.json, set by the server
 
     # authentication ----------------------------------------------------------------------------
     def authenticate(self, headers) -> str | None:
@@ -140,6 +141,12 @@ class App:
                 "productRevision": "test-double",
                 "description": "IDM stand-in (test double)",
             }
+        if path == "/openidm/metrics/prometheus":
+            return self._prometheus(method, headers)
+        if path == "/openidm/metrics/api":
+            self._only(method, "GET")
+            self.require(headers, admin=True)
+            return self._metrics_api(query)
         if path == "/openidm/cluster/active":
             return self._activation(method, headers, body)
         if path == "/openidm/cluster":
@@ -166,6 +173,26 @@ class App:
             self._only(method, "GET")
             return self._ui(path)
         raise HttpError(404, f"Resource '{path}' not found")
+
+    def _prometheus(self, method: str, headers):
+        """Behind the basic authentication filter of the Prometheus credentials, not the REST
+        authentication: the admin and the anonymous headers are refused like no credentials."""
+        self._only(method, "GET")
+        config = self.metrics
+        if config is None or not metrics.allowed(config, headers.get("Authorization")):
+            raise HttpError(401, "Access Denied")
+        if not config.enabled and config.disabled_variant == "notfound":
+            raise HttpError(404, "Resource 'metrics/prometheus' not found")
+        return 200, (metrics.prometheus_text(config).encode(), metrics.CONTENT_TYPE)
+
+    def _metrics_api(self, query: dict) -> tuple[int, dict]:
+        config = self.metrics
+        if config is None or not config.enabled:
+            raise HttpError(400, "metrics are not enabled (conf/metrics.json)")
+        if (query.get("_queryFilter") or [None])[0] != "true":
+            raise HttpError(400, "the IDM stand-in (test double) supports _queryFilter=true only")
+        result = metrics.api_result(config)
+        return 200, {"result": result, "resultCount": len(result)}
 
     @staticmethod
     def _only(method: str, allowed: str) -> None:
