@@ -142,3 +142,19 @@ def test_unusable_logback_xml_logs_to_stderr_only(make_node, repo_db):
     node.wait_ready()
     assert not (node.home / "logs" / "openidm.log").exists()
     assert "logback.xml not usable" in node.output()
+
+
+def test_threshold_filters_of_the_appenders_are_honoured(tmp_path):
+    text = """<configuration>
+  <appender name="console" class="ch.qos.logback.core.ConsoleAppender">
+    <filter class="ch.qos.logback.classic.filter.ThresholdFilter"><level>INFO</level></filter>
+  </appender>
+  <appender name="file" class="ch.qos.logback.core.FileAppender">
+    <file>a.log</file>
+    <filter class="ThresholdFilter"><level>warn</level></filter>
+  </appender>
+  <root level="DEBUG"><appender-ref ref="console"/><appender-ref ref="file"/></root>
+</configuration>"""
+    config = log.parse_config(text, {}, tmp_path)
+    assert (config.level, config.console, config.console_threshold) == (10, True, 20)
+    assert config.files[0].threshold == 30 and config.files[0].archive_pattern == ""

@@ -27,7 +27,7 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 LOGGER = logging.getLogger("idm_standin")
@@ -69,6 +69,7 @@ class FileTarget:
     min_index: int = 1
     max_index: int = 7
     max_bytes: int = DEFAULT_MAX_FILE_SIZE
+    threshold: int = 0  # the appender's ThresholdFilter level
 
     def archive(self, index: int) -> Path:
         return Path(self.archive_pattern.replace("%i", str(index)))
@@ -80,6 +81,7 @@ class LogConfig:
     console: bool
     files: tuple[FileTarget, ...]
     problem: str = ""  # why the file could not be used (then: stderr only)
+    console_threshold: int = 0
 
 
 def parse_size(text: str) -> int:
@@ -116,10 +118,22 @@ def _absolute(value: str, base: Path) -> Path:
     return path if path.is_absolute() else base / path
 
 
+def _threshold(appender: ET.Element, variables: Mapping[str, str]) -> int:
+    """The level of the appender's ThresholdFilter (events below it are denied), else 0."""
+    for item in appender.findall("filter"):
+        if _short(item.get("class")) == "ThresholdFilter":
+            return LEVELS.get((_text(item, "level", variables) or "").upper(), 0)
+    return 0
+
+
 def _file_target(appender: ET.Element, variables: Mapping[str, str], base: Path) -> FileTarget | None:
     file_value = _text(appender, "file", variables)
     if not file_value:
         return None
+    return replace(_rolling(appender, variables, base, file_value), threshold=_threshold(appender, variables))
+
+
+def _rolling(appender: ET.Element, variables: Mapping[str, str], base: Path, file_value: str) -> FileTarget:
     append = (_text(appender, "append", variables) or "true").lower() != "false"
     path = _absolute(file_value, base)
     policy = appender.find("rollingPolicy")
@@ -149,19 +163,19 @@ def parse_config(text: str, variables: Mapping[str, str], base: Path) -> LogConf
     if root is None:
         return LogConfig(LEVELS["DEBUG"], False, ())  # logback's root defaults to DEBUG
     level = LEVELS.get(substitute(root.get("level", "DEBUG"), variables).upper(), LEVELS["DEBUG"])
-    console, files = False, []
+    console, console_threshold, files = False, 0, []
     for ref in root.findall("appender-ref"):
         appender = appenders.get(ref.get("ref"))
         if appender is None:
             continue
         kind = _short(appender.get("class"))
         if kind == "ConsoleAppender":
-            console = True
+            console, console_threshold = True, _threshold(appender, variables)
         elif kind in ("FileAppender", "RollingFileAppender"):
             target = _file_target(appender, variables, base)
             if target is not None:
                 files.append(target)
-    return LogConfig(level, console, tuple(files))
+    return LogConfig(level, console, tuple(files), console_threshold=console_threshold)
 
 
 def load_config(conf_file: Path, variables: Mapping[str, str], base: Path) -> LogConfig:
@@ -224,8 +238,7 @@ def setup(conf_file: Path, variables: Mapping[str, str], base: Path) -> list[Pat
     # stderr always carries the start-up problems; the console appender decides the rest.
     stream = logging.StreamHandler(sys.stderr)
     stream.setFormatter(formatter)
-    if not config.console:
-        stream.setLevel(LEVELS["WARN"])
+    stream.setLevel(config.console_threshold if config.console else LEVELS["WARN"])
     LOGGER.addHandler(stream)
     if config.problem:
         LOGGER.warning("logging configuration %s; logging to stderr only", config.problem)
@@ -237,6 +250,7 @@ def setup(conf_file: Path, variables: Mapping[str, str], base: Path) -> list[Pat
             LOGGER.warning("cannot write the log file %s (%s)", target.path, exc)
             continue
         handler.setFormatter(formatter)
+        handler.setLevel(target.threshold)
         LOGGER.addHandler(handler)
         active.append(target.path)
     return active
