@@ -1,6 +1,7 @@
 """Server logs of the IDM stand-in (test double): conf/logback.xml as PingIDM 8 reads it (the file,
 its place relative to the working location, size-based rolling with a fixed window, the root
-level). PingIDM 8.1 docs, monitoring guide "Server logs": logback, conf/logback.xml, logs/openidm*.log."""
+level). PingIDM 8.1 docs, monitoring guide "Server logs": logback, conf/logback.xml,
+logs/openidm*.log."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ ROLLING = """<configuration>
 """
 
 
-def rolling(file: str, archive: str, count: int = 3, limit: str = "2000", level: str = "INFO") -> str:
+def rolling(file: str, archive: str, count=3, limit="2000", level="INFO") -> str:
     return ROLLING.format(file=file, archive=archive, count=count, limit=limit, level=level)
 
 
@@ -55,7 +56,7 @@ def test_relative_file_is_under_the_working_location_absolute_file_is_kept(tmp_p
     assert relative.files[0].path == base / "logs/openidm.log"
     assert relative.files[0].archive(2) == base / "logs/openidm.2.log"
     absolute = log.parse_config(
-        rolling("${idm.data.dir}/x/openidm.log", "/var/log/idm/openidm.%i.log", count=4, limit="5MB"),
+        rolling("${idm.data.dir}/x/openidm.log", "/var/log/idm/openidm.%i.log", 4, "5MB"),
         {"idm.data.dir": "/srv/idm"},
         base,
     )
@@ -66,9 +67,10 @@ def test_relative_file_is_under_the_working_location_absolute_file_is_kept(tmp_p
 
 
 def test_root_level_is_read_any_case_and_unknown_means_debug(tmp_path):
-    assert log.parse_config(rolling("a.log", "a.%i.log", level="warn"), {}, tmp_path).level == 30
-    assert log.parse_config(rolling("a.log", "a.%i.log", level="TRACE"), {}, tmp_path).level == log.TRACE
-    assert log.parse_config(rolling("a.log", "a.%i.log", level="loud"), {}, tmp_path).level == 10
+    def level(name: str) -> int:
+        return log.parse_config(rolling("a.log", "a.%i.log", level=name), {}, tmp_path).level
+
+    assert (level("warn"), level("TRACE"), level("loud")) == (30, log.TRACE, 10)
 
 
 def test_window_is_at_most_twenty_files_and_needs_percent_i(tmp_path):
@@ -87,7 +89,8 @@ def test_time_based_policy_writes_the_file_without_rolling(tmp_path):
 
 
 def test_size_rollover_keeps_max_index_files(tmp_path):
-    target = log.FileTarget(tmp_path / "openidm.log", True, str(tmp_path / "openidm.%i.log"), 1, 3, 1000)
+    archives = str(tmp_path / "openidm.%i.log")
+    target = log.FileTarget(tmp_path / "openidm.log", True, archives, 1, 3, 1000)
     handler = log.WindowFileHandler(target)
     handler.setFormatter(logging.Formatter("%(message)s"))
     logger = logging.getLogger("test_size_rollover")
@@ -106,8 +109,8 @@ def test_size_rollover_keeps_max_index_files(tmp_path):
         assert 1000 <= size < 1000 + 60  # rolled once it held maxFileSize, before the next line
     # newest lines in the active file, older ones in ascending index
     assert "line 0199" in (tmp_path / "openidm.log").read_text()
-    first = lambda p: int(p.read_text().split()[1])  # noqa: E731
-    assert first(tmp_path / "openidm.1.log") > first(tmp_path / "openidm.2.log") > first(tmp_path / "openidm.3.log")
+    first = [int((tmp_path / f"openidm.{i}.log").read_text().split()[1]) for i in (1, 2, 3)]
+    assert first[0] > first[1] > first[2]
 
 
 def test_default_layout_is_logs_openidm_log_of_the_working_location(make_node, repo_db):
@@ -123,13 +126,14 @@ def test_node_logs_where_logback_xml_says_and_rolls(make_node, repo_db, tmp_path
     node = make_node("r", repo_db)
     logs = tmp_path / "var-log-idm"
     node.conf("logback.xml").write_text(
-        rolling(f"{logs}/openidm.log", f"{logs}/openidm.%i.log", count=2, limit="1kb", level="DEBUG")
+        rolling(f"{logs}/openidm.log", f"{logs}/openidm.%i.log", 2, "1kb", "DEBUG")
     )
     node.start()
     node.wait_ready()
     wait_for(lambda: (logs / "openidm.2.log").exists(), 20, "two rolled files")
     time.sleep(1.5)  # more rolls: the window stays two files wide
-    assert sorted(p.name for p in logs.iterdir()) == ["openidm.1.log", "openidm.2.log", "openidm.log"]
+    names = sorted(p.name for p in logs.iterdir())
+    assert names == ["openidm.1.log", "openidm.2.log", "openidm.log"]
     text = "".join(p.read_text() for p in logs.iterdir())
     assert "cluster check-in of" in text  # root level DEBUG
     assert not (node.home / "logs" / "openidm.log").exists()

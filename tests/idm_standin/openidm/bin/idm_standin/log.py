@@ -41,6 +41,7 @@ MAX_WINDOW = 20  # logback's FixedWindowRollingPolicy keeps at most 20 files bey
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024  # logback's SizeBasedTriggeringPolicy default, 10 MB
 _SIZE = re.compile(r"^\s*([0-9]+)\s*(kb|mb|gb)?\s*$", re.IGNORECASE)
 _UNITS = {None: 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}
+Vars = Mapping[str, str]
 _VAR = re.compile(r"\$\{([^}:]+)(?::-([^}]*))?\}")
 
 
@@ -126,14 +127,15 @@ def _threshold(appender: ET.Element, variables: Mapping[str, str]) -> int:
     return 0
 
 
-def _file_target(appender: ET.Element, variables: Mapping[str, str], base: Path) -> FileTarget | None:
+def _file_target(appender: ET.Element, variables: Vars, base: Path) -> FileTarget | None:
     file_value = _text(appender, "file", variables)
     if not file_value:
         return None
-    return replace(_rolling(appender, variables, base, file_value), threshold=_threshold(appender, variables))
+    target = _rolling(appender, variables, base, file_value)
+    return replace(target, threshold=_threshold(appender, variables))
 
 
-def _rolling(appender: ET.Element, variables: Mapping[str, str], base: Path, file_value: str) -> FileTarget:
+def _rolling(appender: ET.Element, variables: Vars, base: Path, file_value: str) -> FileTarget:
     append = (_text(appender, "append", variables) or "true").lower() != "false"
     path = _absolute(file_value, base)
     policy = appender.find("rollingPolicy")
@@ -216,7 +218,7 @@ class WindowFileHandler(logging.Handler):
                 self._rollover()
             self.stream.write(line)
             self.stream.flush()
-        except Exception:  # noqa: BLE001 - a log line must never stop the node
+        except Exception:  # a log line must never stop the node
             self.handleError(record)
 
     def close(self) -> None:
