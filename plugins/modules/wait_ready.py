@@ -81,7 +81,7 @@ EXAMPLES = r"""
   idm_automation.cluster.wait_ready:
     url: http://127.0.0.1:8080/openidm/health/ready
     unit: openidm.service
-    log_file: /opt/idm/openidm/logs/openidm0.log.0
+    log_file: /opt/idm/openidm/logs/openidm.log
     timeout: 300
     secrets:
       - "{{ idm_keystore_password }}"

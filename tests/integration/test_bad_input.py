@@ -549,6 +549,30 @@ CASES = [
         ("idm1", "shared", "absolute path", "Fix:"),
     ),
     Case(
+        "log-dir-relative",
+        _set(("all", "idm_log_dir"), "logs"),
+        INPUTS,
+        ("idm1", "idm_log_dir", "absolute path", "Fix:"),
+    ),
+    Case(
+        "log-file-limit-too-small",
+        _set(("idm2", "idm_log_file_limit"), 100),
+        INPUTS,
+        ("idm2", "idm_log_file_limit", "at least 1024", "Fix:"),
+    ),
+    Case(
+        "log-file-count-above-logback-window",
+        _set(("all", "idm_log_file_count"), 50),
+        INPUTS,
+        ("idm1", "idm_log_file_count", "1 to 20", "Fix:"),
+    ),
+    Case(
+        "logger-level-unknown",
+        _set(("all", "idm_log_loggers"), {"org.forgerock.openidm.repo": "LOUD"}),
+        INPUTS,
+        ("idm1", "log level", "LOUD", "Fix:"),
+    ),
+    Case(
         "load-balancer-has-an-unknown-backend",
         _lb_unknown_backend,
         INVARIANTS,

@@ -453,7 +453,7 @@ class Node:
 
     # observation -----------------------------------------------------------------------------
     def log_text(self) -> str:
-        path = self.home / "logs" / "openidm0.log.0"
+        path = self.home / "logs" / "openidm.log"
         return path.read_text() if path.exists() else ""
 
     def output(self) -> str:

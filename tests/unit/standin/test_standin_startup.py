@@ -86,8 +86,8 @@ def test_project_location_option(make_node, repo_db, tmp_path):
         node.get("/openidm/health/ready", auth="anonymous").headers["X-IDM-Node-Id"]
         == "from-project"
     )
-    assert "OpenIDM ready" in (work / "logs" / "openidm0.log.0").read_text()
-    assert not (node.home / "logs" / "openidm0.log.0").exists()
+    assert "OpenIDM ready" in (work / "logs" / "openidm.log").read_text()
+    assert not (node.home / "logs" / "openidm.log").exists()
 
 
 def test_unreachable_repository_is_fatal(make_node, repo_db):

@@ -170,6 +170,7 @@ class ClusterManager(threading.Thread):
         conn = self._connection()
         now_ms = db_now_ms(conn)
         self._write_own(conn, self._state_object("running", now_ms))
+        LOGGER.debug("cluster check-in of %s stored", self.cfg.instance_id)
         self.verify_keys(conn)  # before readiness can flip to ready
         if self.node.checkin_succeeded():
             LOGGER.info("cluster check-in to %s works again", self.ds.describe())

@@ -295,10 +295,32 @@ class Instance:
         self.remove_pid_file()
 
 
+def _logging_config(paths) -> tuple[Path, dict[str, str], Path]:
+    """conf/logback.xml of the project (or LOGGING_CONFIG), the names it may use (environment,
+    launcher built-ins, -D options of OPENIDM_OPTS, the last winning) and the working location,
+    against which a relative log file is written."""
+    from idm_standin.props import PropertyError, parse_opts
+
+    try:
+        opts = parse_opts(os.environ.get("OPENIDM_OPTS", ""))
+    except PropertyError:
+        opts = {}  # reported as fatal once the properties are loaded
+    variables = {
+        **os.environ,
+        "idm.install.dir": str(paths.install),
+        "idm.instance.dir": str(paths.instance),
+        "idm.data.dir": str(paths.data),
+        **opts,
+    }
+    configured = os.environ.get("LOGGING_CONFIG", "")
+    conf_file = Path(configured) if configured else paths.conf / "logback.xml"
+    return conf_file, variables, paths.data
+
+
 def main(argv: list[str]) -> int:
     args = _parse_args(argv)
     instance = Instance(args)
-    log.setup(instance.paths.data / "logs")
+    log.setup(*_logging_config(instance.paths))
     signal.signal(signal.SIGTERM, instance.request_stop)
     signal.signal(signal.SIGINT, instance.request_stop)
     LOGGER.info(

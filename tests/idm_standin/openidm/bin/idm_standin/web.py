@@ -349,7 +349,7 @@ class Handler(BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return self.server_version
 
-    def log_message(self, format: str, *args: Any) -> None:  # no access log, like openidm0.log
+    def log_message(self, format: str, *args: Any) -> None:  # no access log, like openidm.log
         return
 
     def _dispatch(self, method: str) -> None:
