@@ -5,7 +5,8 @@ and ``changed=0`` proves that the refusal came before any host was contacted. Th
 (valid new secrets) passes the input checks and fails only when it first reaches a node, so the
 cases fail because of their defect, not because of the harness.
 
-    ANSIBLE_COLLECTIONS_PATH=... .venv/bin/python -m pytest -q tests/integration/test_rotate_inputs.py
+    ANSIBLE_COLLECTIONS_PATH=... .venv/bin/python -m pytest -q \
+        tests/integration/test_rotate_inputs.py
 """
 
 from __future__ import annotations
@@ -36,9 +37,18 @@ def run(tmp_path: Path, extra: dict[str, str]) -> tuple[int, str]:
     (tmp_path / "inventory.json").write_text(json.dumps(inventory))
     (tmp_path / "vars.json").write_text(json.dumps({**CURRENT, **extra}))
     done = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "-i", str(tmp_path / "inventory.json"),
-         "-e", f"@{tmp_path / 'vars.json'}", "idm_automation.cluster.rotate_secrets"],
-        capture_output=True, text=True, timeout=300, check=False,
+        [
+            str(ANSIBLE_PLAYBOOK),
+            "-i",
+            str(tmp_path / "inventory.json"),
+            "-e",
+            f"@{tmp_path / 'vars.json'}",
+            "idm_automation.cluster.rotate_secrets",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     return done.returncode, done.stdout + done.stderr
 
@@ -46,7 +56,9 @@ def run(tmp_path: Path, extra: dict[str, str]) -> tuple[int, str]:
 def recap(output: str) -> dict[str, dict[str, int]]:
     """PLAY RECAP counters per host."""
     rows = re.findall(r"^(idm\d)\s+:\s+(.*)$", output, re.MULTILINE)
-    return {host: {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counts)} for host, counts in rows}
+    return {
+        host: {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", counts)} for host, counts in rows
+    }
 
 
 @pytest.mark.parametrize(
@@ -54,26 +66,38 @@ def recap(output: str) -> dict[str, dict[str, int]]:
     [
         ({}, "nothing to rotate"),
         ({"idm_repo_password_new": "repo-now"}, "idm_repo_password_new equals idm_repo_password"),
-        ({"idm_admin_password_new": "admin-now"}, "idm_admin_password_new equals idm_admin_password"),
-        ({"idm_admin_password_new": "admin-next", "idm_keystore_password_new": "ks-next"},
-         "does not rotate the keystore"),
+        (
+            {"idm_admin_password_new": "admin-now"},
+            "idm_admin_password_new equals idm_admin_password",
+        ),
+        (
+            {"idm_admin_password_new": "admin-next", "idm_keystore_password_new": "ks-next"},
+            "does not rotate the keystore",
+        ),
     ],
     ids=["nothing", "repo-same", "admin-same", "keystore"],
 )
-def test_refused_before_any_host_is_touched(tmp_path: Path, extra: dict[str, str], message: str) -> None:
+def test_refused_before_any_host_is_touched(
+    tmp_path: Path, extra: dict[str, str], message: str
+) -> None:
     rc, output = run(tmp_path, extra)
     assert rc != 0
     assert re.search(message, output), output[-3000:]
     counts = recap(output)
     assert set(counts) == {"idm1", "idm2"}, output[-3000:]
     for host, seen in counts.items():
-        assert seen["unreachable"] == 0 and seen["changed"] == 0 and seen["failed"] == 1, (host, seen)
+        assert seen["unreachable"] == 0 and seen["changed"] == 0 and seen["failed"] == 1, (
+            host,
+            seen,
+        )
     # The secrets never show, not even in the refusal.
     assert "repo-now" not in output and "admin-now" not in output
 
 
 def test_valid_inputs_pass_the_checks_and_stop_at_the_first_node(tmp_path: Path) -> None:
-    rc, output = run(tmp_path, {"idm_repo_password_new": "repo-next", "idm_admin_password_new": "admin-next"})
+    rc, output = run(
+        tmp_path, {"idm_repo_password_new": "repo-next", "idm_admin_password_new": "admin-next"}
+    )
     assert rc != 0
     assert "nothing to rotate" not in output and "equals" not in output
     counts = recap(output)
