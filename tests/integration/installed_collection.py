@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -20,6 +21,17 @@ UNREACHABLE_HOST = {
         "-o UserKnownHostsFile=/dev/null"
     ),
 }
+
+
+# A small inventory for `ansible-playbook --list-tasks` (nothing is contacted), and the pattern of
+# one listed task: its name and its tags.
+LIST_TASKS_INVENTORY = """
+all:
+  children:
+    idm_nodes: {hosts: {idm1: {}, idm2: {}}}
+    idm_loadbalancers: {hosts: {lb1: {}}}
+"""
+LISTED_TASK = re.compile(r"^\s{6}(.*?)\tTAGS: \[(.*?)\]")
 
 
 def find_collection() -> tuple[Path | None, str]:

@@ -6,23 +6,20 @@ scenario step (molecule/default, verify-monitoring.yml) runs it for real and che
 
 from __future__ import annotations
 
-import re
 import subprocess
 from pathlib import Path
 
 import pytest
-from installed_collection import ANSIBLE_PLAYBOOK, find_collection
+from installed_collection import (
+    ANSIBLE_PLAYBOOK,
+    LIST_TASKS_INVENTORY,
+    LISTED_TASK,
+    find_collection,
+)
 
 COLLECTION, NOT_INSTALLED = find_collection()
 pytestmark = pytest.mark.skipif(COLLECTION is None, reason=NOT_INSTALLED)
 
-INVENTORY = """
-all:
-  children:
-    idm_nodes: {hosts: {idm1: {}, idm2: {}}}
-    idm_loadbalancers: {hosts: {lb1: {}}}
-"""
-TASK = re.compile(r"^\s{6}(.*?)\tTAGS: \[(.*?)\]")
 STATUS = "idm_automation.cluster.status : "
 ALWAYS = [
     "Read each node's service, readiness and version",
@@ -37,14 +34,14 @@ ALWAYS = [
 
 
 def listed(tmp_path: Path, *args: str) -> list[str]:
-    (tmp_path / "hosts.yml").write_text(INVENTORY)
+    (tmp_path / "hosts.yml").write_text(LIST_TASKS_INVENTORY)
     done = subprocess.run(
         [str(ANSIBLE_PLAYBOOK), "-i", str(tmp_path / "hosts.yml"), "idm_automation.cluster.status",
          "--list-tasks", *args],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    return [m.group(1) for line in done.stdout.splitlines() if (m := TASK.match(line))]
+    return [m.group(1) for line in done.stdout.splitlines() if (m := LISTED_TASK.match(line))]
 
 
 @pytest.mark.parametrize(

@@ -13,19 +13,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from installed_collection import ANSIBLE_PLAYBOOK, find_collection
+from installed_collection import (
+    ANSIBLE_PLAYBOOK,
+    LIST_TASKS_INVENTORY,
+    LISTED_TASK,
+    find_collection,
+)
 
 COLLECTION, NOT_INSTALLED = find_collection()
 pytestmark = pytest.mark.skipif(COLLECTION is None, reason=NOT_INSTALLED)
 
-INVENTORY = """
-all:
-  children:
-    idm_nodes: {hosts: {idm1: {}, idm2: {}}}
-    idm_loadbalancers: {hosts: {lb1: {}}}
-"""
 PLAY = re.compile(r"^\s+play #(\d+) \(.*?\): (.*?)\tTAGS:")
-TASK = re.compile(r"^\s{6}(.*?)\tTAGS: \[(.*?)\]")
 
 # One task of each phase, by the name it is listed with.
 IDM = "idm_automation.cluster.idm : "
@@ -47,7 +45,7 @@ ALSO = {"install": {"stop"}, "repository": {"stop"}, "config": {"stop"}, "secret
 
 
 def listed(tmp_path: Path, *args: str) -> list[tuple[str, set[str]]]:
-    (tmp_path / "hosts.yml").write_text(INVENTORY)
+    (tmp_path / "hosts.yml").write_text(LIST_TASKS_INVENTORY)
     done = subprocess.run(
         [str(ANSIBLE_PLAYBOOK), "-i", str(tmp_path / "hosts.yml"), "idm_automation.cluster.site",
          "--list-tasks", *args],
@@ -56,7 +54,7 @@ def listed(tmp_path: Path, *args: str) -> list[tuple[str, set[str]]]:
     assert done.returncode == 0, done.stdout + done.stderr
     tasks = []
     for line in done.stdout.splitlines():
-        match = TASK.match(line)
+        match = LISTED_TASK.match(line)
         if match:
             tags = {t.strip() for t in match[2].split(",") if t.strip()}
             tasks.append((match[1].strip(), tags))
