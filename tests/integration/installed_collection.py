@@ -9,6 +9,11 @@ from pathlib import Path
 
 ANSIBLE_PLAYBOOK = Path(sys.executable).with_name("ansible-playbook")
 
+# The environment the tests start ansible-playbook with, copied once at import. Copying
+# os.environ inside a worker thread races with pytest, which sets and removes PYTEST_CURRENT_TEST
+# on the main thread (KeyError while the copy iterates).
+BASE_ENV = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+
 # Connection variables of a host that refuses every connection (ssh to port 1 on loopback): a task
 # that tries to touch it is reported unreachable, which proves that nothing was changed.
 UNREACHABLE_HOST = {

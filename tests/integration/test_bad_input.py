@@ -43,7 +43,7 @@ from typing import Any
 
 import pytest
 import yaml
-from installed_collection import ANSIBLE_PLAYBOOK, UNREACHABLE_HOST, find_collection
+from installed_collection import ANSIBLE_PLAYBOOK, BASE_ENV, UNREACHABLE_HOST, find_collection
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PREFLIGHT_PLAY = "Check the cluster invariants before any host is touched"
@@ -832,7 +832,7 @@ def run_site(inventory: dict, workdir: Path, limit: str | None = None) -> Run:
     (workdir / "inventory.yml").write_text(yaml.safe_dump(inventory, sort_keys=False))
     (workdir / "ansible.cfg").write_text("[defaults]\nretry_files_enabled = False\n")
     env = {
-        **os.environ,
+        **BASE_ENV,
         "ANSIBLE_CONFIG": str(workdir / "ansible.cfg"),
         "ANSIBLE_STDOUT_CALLBACK": "default",
         "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",  # one line per result, parsed below

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
-from installed_collection import ANSIBLE_PLAYBOOK, UNREACHABLE_HOST, find_collection
+from installed_collection import ANSIBLE_PLAYBOOK, BASE_ENV, UNREACHABLE_HOST, find_collection
 
 COLLECTION, WHY_NOT = find_collection()
 pytestmark = pytest.mark.skipif(COLLECTION is None, reason=WHY_NOT)
@@ -81,7 +80,7 @@ def run_restore(workdir: Path, backup: Path) -> subprocess.CompletedProcess:
     (workdir / "inventory.yml").write_text(yaml.safe_dump(inventory))
     (workdir / "ansible.cfg").write_text("[defaults]\nretry_files_enabled = False\n")
     env = {
-        **os.environ,
+        **BASE_ENV,
         "ANSIBLE_CONFIG": str(workdir / "ansible.cfg"),
         "ANSIBLE_STDOUT_CALLBACK": "default",
         "ANSIBLE_NOCOLOR": "1",
