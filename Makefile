@@ -81,13 +81,14 @@ standin: venv  ## build the IDM stand-in distribution zip (the test double of Pi
 
 # --- Tests ------------------------------------------------------------------------------------
 
-lint: venv collection  ## yamllint, ruff, ansible-lint, argument specs, role READMEs, changelog, sanity, importer
+lint: venv collection  ## yamllint, ruff, ansible-lint, argument specs, role READMEs, Jinja escapes, changelog, sanity, importer
 	yamllint -s .
 	ruff check .
 	ruff format --check .
 	ansible-lint --offline -q
 	$(VENV)/bin/python tests/lint/check_argument_specs.py roles
 	$(VENV)/bin/python tests/lint/role_readmes.py --check roles
+	$(VENV)/bin/python tests/lint/jinja_escapes.py roles playbooks molecule
 	antsibull-changelog lint
 	@$(MAKE) --no-print-directory sanity importer
 
