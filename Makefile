@@ -20,6 +20,10 @@ TARBALL := $(BUILD_DIR)/idm_automation-cluster-$(VERSION).tar.gz
 STANDIN_ZIP := $(DIST_DIR)/openidm-standin-8.1.0.zip
 # The same distribution with secrets.json holding literals (contract row C11's other variant).
 STANDIN_LITERALS_ZIP := $(DIST_DIR)/c11-literals/openidm-standin-8.1.0.zip
+# The previous release (its repository lacks 8.1's clusterobjects.activation column) and a patch
+# release, for the upgrade tests (tests/idm_standin/README.md, "Versions").
+STANDIN_PREVIOUS_ZIP := $(DIST_DIR)/previous/openidm-standin-8.0.0.zip
+STANDIN_PATCH_ZIP := $(DIST_DIR)/patch/openidm-standin-8.1.1.zip
 DOCS_BUILD := $(CURDIR)/$(CACHE)/docs-build
 
 # Scenarios run by `make molecule`, in this order. Each is independent and shares the one image.
@@ -42,6 +46,8 @@ export PATH := $(CURDIR)/$(CACHE)/bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS_DIR)
 export IDM_STANDIN_ZIP := $(STANDIN_ZIP)
 export IDM_STANDIN_LITERALS_ZIP := $(STANDIN_LITERALS_ZIP)
+export IDM_STANDIN_PREVIOUS_ZIP := $(STANDIN_PREVIOUS_ZIP)
+export IDM_STANDIN_PATCH_ZIP := $(STANDIN_PATCH_ZIP)
 export IDM_TEST_IMAGE := idm-automation-test/debian12:current
 export ANSIBLE_FORCE_COLOR ?= 0
 export PY_COLORS ?= 0
@@ -75,9 +81,11 @@ collection: venv  ## build the collection tarball and install it into .cache/col
 images: host  ## build the systemd test image locally (mmdebstrap + docker import, cached by input hash)
 	@tests/images/build
 
-standin: venv  ## build the IDM stand-in distribution zip (the test double of PingIDM 8.1)
+standin: venv  ## build the IDM stand-in zips (test double of PingIDM 8.1; 8.0.0 and 8.1.1 for upgrades)
 	@tests/idm_standin/build $(DIST_DIR)
 	@tests/idm_standin/build $(dir $(STANDIN_LITERALS_ZIP)) --variant c11=literals
+	@tests/idm_standin/build $(dir $(STANDIN_PREVIOUS_ZIP)) --version 8.0.0
+	@tests/idm_standin/build $(dir $(STANDIN_PATCH_ZIP)) --version 8.1.1
 
 # --- Tests ------------------------------------------------------------------------------------
 

@@ -35,7 +35,10 @@ import psycopg
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 STANDIN_SRC = REPO_ROOT / "tests" / "idm_standin"
-ZIP_NAME = "openidm-standin-8.1.0.zip"
+DEFAULT_VERSION = "8.1.0"
+# The product versions the build ships (tests/idm_standin/build --version).
+VERSIONS = ("8.0.0", "8.1.0", "8.1.1")
+ZIP_NAME = f"openidm-standin-{DEFAULT_VERSION}.zip"
 ADMIN_PASSWORD = "openidm-admin"
 FAST_CLUSTER = {
     "instanceId": "&{openidm.node.id}",
@@ -245,9 +248,17 @@ class PostgresServer:
             return cursor.fetchall() if cursor.description else []
 
 
-def build_zip(outdir: Path) -> Path:
-    subprocess.run([str(STANDIN_SRC / "build"), str(outdir)], check=True, capture_output=True)
-    return outdir / ZIP_NAME
+def zip_name(version: str = DEFAULT_VERSION) -> str:
+    return f"openidm-standin-{version}.zip"
+
+
+def build_zip(outdir: Path, version: str | None = None) -> Path:
+    """Build the distribution into ``outdir`` (``--version`` only when ``version`` is given)."""
+    command = [str(STANDIN_SRC / "build"), str(outdir)]
+    if version is not None:
+        command += ["--version", version]
+    subprocess.run(command, check=True, capture_output=True)
+    return outdir / zip_name(version or DEFAULT_VERSION)
 
 
 def extract(zip_path: Path, target: Path) -> Path:

@@ -7,7 +7,9 @@ a ``running`` node whose last check-in is older than ``instanceTimeout`` becomes
 ``processing-down``, and after ``instanceRecoveryTimeout`` in that state ``down``; every state
 change is a conditional update on the row's revision, so two watchers cannot both apply it. Nodes
 with ``enabled: false`` still check in but detect nothing. The state is what is stored; reads do
-not compute it. All times come from the repository's clock.
+not compute it. All times come from the repository's clock. From 8.1.0 on (the test double's
+invented schema change) the row's column ``activation`` is written too, so on a repository still
+on the 8.0 schema every check-in fails and the node is never ready.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from idm_standin import PRODUCT_VERSION
+from idm_standin import CLUSTER_ACTIVATION_COLUMN, PRODUCT_VERSION
 from idm_standin.config import ClusterConfig
 from idm_standin.log import LOGGER
 from idm_standin.repo import Datasource, RepoError, db_now_ms, read_object
@@ -142,12 +144,27 @@ class ClusterManager(threading.Thread):
         return obj
 
     def _write_own(self, conn: psycopg.Connection, obj: dict[str, Any]) -> None:
+        if not CLUSTER_ACTIVATION_COLUMN:  # 8.0: the schema has no activation column
+            conn.execute(
+                "INSERT INTO openidm.clusterobjects (objecttypes_id, objectid, rev, fullobject)"
+                " VALUES (%s, %s, '0', %s) ON CONFLICT (objecttypes_id, objectid) DO UPDATE SET"
+                " fullobject = EXCLUDED.fullobject,"
+                " rev = (openidm.clusterobjects.rev::bigint + 1)::text",
+                [self.typeid, self.cfg.instance_id, Jsonb(obj)],
+            )
+            return
+        # 8.1 (the test double's invented schema change): the row's activation column holds the
+        # node's activation state, NULL without active/passive clustering. On a repository still
+        # on the 8.0 schema this fails with PostgreSQL's 'column "activation" ... does not exist',
+        # so every check-in fails and the node is never ready (cycle()).
+        activation = self.node.activation if self.node.active_passive else None
         conn.execute(
-            "INSERT INTO openidm.clusterobjects (objecttypes_id, objectid, rev, fullobject)"
-            " VALUES (%s, %s, '0', %s) ON CONFLICT (objecttypes_id, objectid) DO UPDATE SET"
-            " fullobject = EXCLUDED.fullobject,"
+            "INSERT INTO openidm.clusterobjects"
+            " (objecttypes_id, objectid, rev, fullobject, activation)"
+            " VALUES (%s, %s, '0', %s, %s) ON CONFLICT (objecttypes_id, objectid) DO UPDATE SET"
+            " fullobject = EXCLUDED.fullobject, activation = EXCLUDED.activation,"
             " rev = (openidm.clusterobjects.rev::bigint + 1)::text",
-            [self.typeid, self.cfg.instance_id, Jsonb(obj)],
+            [self.typeid, self.cfg.instance_id, Jsonb(obj), activation],
         )
 
     def cycle(self) -> None:

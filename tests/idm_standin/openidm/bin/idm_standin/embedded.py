@@ -23,7 +23,7 @@ from typing import Any
 
 from psycopg.types.json import Json, Jsonb
 
-from idm_standin import StandinError
+from idm_standin import CLUSTER_ACTIVATION_COLUMN, StandinError
 from idm_standin.repo import RepoError
 
 DB_FILE = Path("db") / "openidm" / "embedded-repo.sqlite3"
@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS openidm.configobjects (
   objectid TEXT NOT NULL, rev TEXT NOT NULL, fullobject JSONB, UNIQUE (objecttypes_id, objectid));
 CREATE TABLE IF NOT EXISTS openidm.clusterobjects (
   id INTEGER PRIMARY KEY AUTOINCREMENT, objecttypes_id INTEGER NOT NULL,
-  objectid TEXT NOT NULL, rev TEXT NOT NULL, fullobject JSONB, UNIQUE (objecttypes_id, objectid));
+  objectid TEXT NOT NULL, rev TEXT NOT NULL, fullobject JSONB,{activation}
+  UNIQUE (objecttypes_id, objectid));
 CREATE TABLE IF NOT EXISTS openidm.securitykeys (
   objectid TEXT PRIMARY KEY, rev TEXT NOT NULL, keypair TEXT);
 CREATE TABLE IF NOT EXISTS openidm.internaluser (
@@ -48,7 +49,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS openidm.idx_standin_schedule_runs_trigger
   ON standin_schedule_runs (schedule, fire_time) WHERE persisted;
 INSERT OR IGNORE INTO openidm.internaluser (objectid, rev, pwd)
   VALUES ('openidm-admin', '0', 'openidm-admin'), ('anonymous', '0', 'anonymous');
-"""
+""".replace("{activation}", " activation TEXT," if CLUSTER_ACTIVATION_COLUMN else "")
 _CAST = re.compile(r"::\s*[a-z_]+", re.IGNORECASE)
 _CLOCK = re.compile(r"extract\s*\(\s*epoch\s+FROM\s+clock_timestamp\s*\(\s*\)\s*\)", re.IGNORECASE)
 _setup_lock = threading.Lock()
@@ -156,6 +157,14 @@ def open_store(data_dir: Path) -> EmbeddedDatasource:
         with _setup_lock, Connection(path) as conn:
             conn._conn.execute("PRAGMA openidm.journal_mode = WAL")
             conn._conn.executescript(_SCHEMA)
+            if CLUSTER_ACTIVATION_COLUMN:
+                # The product keeps its embedded store's schema itself: a store an 8.0 node
+                # created gets 8.1's activation column here (PostgreSQL needs the update script).
+                columns = conn._conn.execute("PRAGMA openidm.table_info(clusterobjects)")
+                if "activation" not in {row[1] for row in columns.fetchall()}:
+                    conn._conn.execute(
+                        "ALTER TABLE openidm.clusterobjects ADD COLUMN activation TEXT"
+                    )
     except (OSError, sqlite3.Error) as exc:
         raise StandinError(f"cannot open the embedded repository {path}: {exc}") from None
     return EmbeddedDatasource(path)

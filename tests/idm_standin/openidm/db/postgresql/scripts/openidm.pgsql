@@ -56,6 +56,7 @@ CREATE TABLE openidm.clusterobjects (
   objectid VARCHAR(255) NOT NULL,
   rev VARCHAR(38) NOT NULL,
   fullobject JSONB,
+  activation VARCHAR(16),  -- since 8.1.0 (active/passive clustering)
   PRIMARY KEY (id),
   CONSTRAINT fk_clusterobjects_objecttypes FOREIGN KEY (objecttypes_id)
     REFERENCES openidm.objecttypes (id) ON DELETE CASCADE ON UPDATE NO ACTION,
