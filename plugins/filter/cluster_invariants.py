@@ -58,7 +58,10 @@ description:
     every node, and clustering is enabled on every node of the group."
   - "Rule 5 C(config-mode): C(openidm.config.repo.enabled) and C(openidm.fileinstall.enabled)
     are identical on every node, and not both false."
-  - "Rule 6 C(one-version): every node runs the same IDM version."
+  - "Rule 6 C(one-version): every node runs the same IDM version. A node whose installed version
+    (fact C(installed_version)) differs from it changes version only forward, within PingIDM 8,
+    and only in an upgrade (C(upgrade) true, set by C(playbooks/upgrade.yml)); an older release
+    is refused in every run (roll back with the pre-upgrade backup)."
   - "Rule 7 C(ports): every port is an integer from 1 to 65535 (a boolean is not one), an
     instance does not use one port for two purposes, an enabled listener named C(http), C(https)
     or C(mutualauth) serves the boot port of that name, no port is below 1024 unless the service
@@ -141,8 +144,15 @@ options:
           - Facts gathered from live nodes, keyed by host name; every key is optional.
           - C(keystore_sha256), C(truststore_sha256), C(secrets_json_sha256),
             C(datasource_sha256) (str), C(node_id) (str), C(certificate_names) (list of str),
-            C(certificate_days_left) (int, days the served certificate is valid).
+            C(certificate_days_left) (int, days the served certificate is valid),
+            C(installed_version) (str, the release the node has installed).
         type: dict
+      upgrade:
+        description:
+          - True in a run of C(playbooks/upgrade.yml), where a node's installed version may be
+            older than the inventory's (rule 6).
+        type: bool
+        default: false
       repository_instances:
         description: Rows of the repository's cluster table, each with C(id) and C(state).
         type: list

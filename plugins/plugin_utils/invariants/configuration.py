@@ -199,10 +199,30 @@ def _show_config(mode: tuple[bool, bool]) -> str:
 # --- one-version --------------------------------------------------------------------------------
 
 FIX_VERSION = "install the same IDM version on every node (upgrade the others first)"
+FIX_VERSION_CHANGE = (
+    "change the version of a deployed cluster with playbooks/upgrade.yml (backup, the release's "
+    "repository update scripts once, the nodes in order), or put back the installed idm_version"
+)
+FIX_DOWNGRADE = (
+    "a cluster does not go back to an older release in place: restore the backup taken before the "
+    "upgrade (playbooks/restore.yml) with the old idm_version, or put back the installed one"
+)
+FIX_MAJOR = (
+    "the collection upgrades within PingIDM 8 (8.0 to 8.1, 8.1.x patches); follow the vendor's "
+    "upgrade guide for an older release, or deploy the new one on a new repository"
+)
+_VERSION = re.compile(r"^\d+(?:\.\d+)*$")
+
+
+def version_key(version: str) -> tuple[int, ...] | None:
+    """``8.1.0`` -> (8, 1, 0); None for a version that is not dot-separated numbers."""
+    text = version.strip()
+    return tuple(int(part) for part in text.split(".")) if _VERSION.match(text) else None
 
 
 def check_one_version(ctx: Context) -> None:
-    """One IDM version (trimmed string) on every node."""
+    """One IDM version (trimmed string) on every node; a deployed node changes version only
+    forward, within major version 8's line, and only in an upgrade (``upgrade``: true)."""
     versions: dict[str, str] = {}
     for host, node in ctx.nodes.items():
         version = node.get("version")
@@ -211,6 +231,24 @@ def check_one_version(ctx: Context) -> None:
         else:
             bad_field(ctx, "one-version", host, "version", version, "a non-empty string")
     disagreement(ctx, "one-version", "the IDM version", versions, show, FIX_VERSION)
+    upgrade = ctx.raw.get("upgrade") is True
+    for host, target in versions.items():
+        installed = ctx.fact(host, "installed_version", "one-version", is_text, "a string")
+        if installed is not None and installed.strip() != target:
+            _version_change(ctx, host, installed.strip(), target, upgrade)
+
+
+def _version_change(ctx: Context, host: str, installed: str, target: str, upgrade: bool) -> None:
+    old, new = version_key(installed), version_key(target)
+    change = f"runs IDM {installed} and the inventory says {target}"
+    if old is None or new is None:
+        ctx.problem("one-version", host, f"{change}: not versions of the form 8.1.0", FIX_MAJOR)
+    elif new < old:
+        ctx.problem("one-version", host, f"{change}, an older release", FIX_DOWNGRADE)
+    elif old[0] != new[0] or new[0] != 8:
+        ctx.problem("one-version", host, f"{change}, another major version", FIX_MAJOR)
+    elif not upgrade:
+        ctx.problem("one-version", host, f"{change} outside an upgrade", FIX_VERSION_CHANGE)
 
 
 # --- persisted-schedules ------------------------------------------------------------------------

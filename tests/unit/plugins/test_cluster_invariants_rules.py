@@ -68,6 +68,11 @@ def fact(host: str, /, **values: Any) -> Callable[[Desc], None]:
     return change
 
 
+def upgrading(desc: Desc) -> None:
+    """A run of playbooks/upgrade.yml."""
+    desc["upgrade"] = True
+
+
 def deployed_on(repository: Any, addresses: Any = None) -> Callable[[Desc], None]:
     """Every node deployed on ``repository`` (the membership record) and resolving the configured
     repository host to ``addresses`` (None: not resolved)."""
@@ -458,6 +463,34 @@ CASES: list[tuple[str, Callable[[Desc], None], set[tuple[str, str, tuple[str, ..
     ("6-pass-surrounding-space", set_node("idm2", version=" 8.1.0 "), set()),
     ("6-version-differs", set_node("idm3", version="8.0.0"), {("one-version", E, ("idm3",))}),
     ("6-version-missing", set_node("idm2", version=None), {("one-version", E, ("idm2",))}),
+    ("6-installed-same", fact("idm2", installed_version="8.1.0"), set()),
+    (
+        "6-version-change-outside-upgrade",
+        fact("idm2", installed_version="8.0.0"),
+        {("one-version", E, ("idm2",))},
+    ),
+    ("6-upgrade-forward", chain(upgrading, fact("idm2", installed_version="8.0.0")), set()),
+    ("6-upgrade-patch", chain(upgrading, fact("idm1", installed_version="8.1.0")), set()),
+    (
+        "6-downgrade",
+        chain(
+            upgrading,
+            fact("idm1", installed_version="8.1.1"),
+            fact("idm2", installed_version="8.1.1"),
+        ),
+        {("one-version", E, ("idm1", "idm2"))},
+    ),
+    (
+        "6-upgrade-other-major",
+        chain(upgrading, fact("idm3", installed_version="7.5.0")),
+        {("one-version", E, ("idm3",))},
+    ),
+    (
+        "6-installed-not-a-version",
+        chain(upgrading, fact("idm3", installed_version="8.1.x")),
+        {("one-version", E, ("idm3",))},
+    ),
+    ("6-installed-ill-typed", fact("idm3", installed_version=81), {("one-version", E, ("idm3",))}),
     # 7 ports
     (
         "7-pass-colocated-other-ports",
@@ -1131,3 +1164,25 @@ def test_same_problem_on_many_hosts_is_one_violation() -> None:
         "repository.port must be an integer from 1 to 65535 (got '5432')"
     )
     assert "repository.port" in violation["fix"]
+
+
+@pytest.mark.parametrize(
+    ("installed", "upgrade", "words"),
+    [
+        (
+            "8.0.0",
+            False,
+            ["runs IDM 8.0.0 and the inventory says 8.1.0 outside an upgrade", "upgrade.yml"],
+        ),
+        ("8.2.0", True, ["an older release", "restore.yml"]),
+        ("7.5.0", True, ["another major version", "within PingIDM 8"]),
+    ],
+)
+def test_version_change_messages(installed: str, upgrade: bool, words: list[str]) -> None:
+    desc = make_cluster(3, facts=True)
+    desc["upgrade"] = upgrade
+    desc["facts"]["idm2"]["installed_version"] = installed
+    found = [v for v in cluster_invariants(desc) if v["rule"] == "one-version"]
+    assert len(found) == 1 and found[0]["hosts"] == ["idm2"]
+    text = found[0]["message"] + " " + found[0]["fix"]
+    assert all(word in text for word in words), text
