@@ -28,7 +28,16 @@ description:
     returned in RV(pending) with a warning. When the schema exists but was created from scripts
     whose checksums differ from the given ones (a newer product version), the difference is
     reported and nothing changes; upgrading a schema is the product's upgrade procedure.
-  - The checksums of the applied scripts are recorded as the comment of the schema.
+  - The checksums of the applied scripts are recorded as the comment of the schema, with those of
+    the release's repository update scripts (I(updates)): a schema created from a release's DDL
+    already has what its update scripts add.
+  - With I(update), a complete schema made for another release (its recorded DDL checksums differ
+    from the given ones, or an update script is not recorded) is brought to this release, once,
+    in the same locked transaction: the rows of I(clear_tables) that exist are deleted (the
+    vendor's upgrade guide clears the configuration tables), the update scripts not recorded yet
+    run in the given order, and the record becomes this release's. IDM must be stopped on every
+    node (the caller's duty). A failing script rolls everything back. Without I(update) the need
+    is returned in RV(update_needed) and RV(pending_updates) and nothing changes.
   - M(community.postgresql.postgresql_script) runs a script but always reports a change and takes no
     lock, which is why this module exists.
 options:
@@ -71,6 +80,25 @@ options:
         operations on an existing cluster (adding nodes) that must never run the DDL.
     type: bool
     default: true
+  updates:
+    description:
+      - The release's repository update scripts (those of C(db/postgresql/scripts/updates/) that
+        the vendor's upgrade guide names for the upgrade path), in the order to run, each with
+        C(name) and C(content). Each runs at most once per database.
+    type: list
+    elements: dict
+    default: []
+  update:
+    description:
+      - Bring a schema made for another release to this one (see the description). Only while
+        IDM is stopped on every node of the cluster.
+    type: bool
+    default: false
+  clear_tables:
+    description: Tables whose rows an update deletes first (those that do not exist are skipped).
+    type: list
+    elements: str
+    default: [openidm.configobjects, openidm.configobjectproperties]
 extends_documentation_fragment:
   - idm_automation.cluster.postgres_login
   - ansible.builtin.action_common_attributes
@@ -118,6 +146,28 @@ differs:
   type: list
   elements: str
   returned: always
+update_needed:
+  description:
+    - Whether the schema was made for another release (recorded DDL checksums differ from the
+      given ones, or an update script is not recorded). False after an update by this call.
+  type: bool
+  returned: always
+pending_updates:
+  description:
+    - Update scripts that have not run against the schema (this call runs them with I(update)).
+  type: list
+  elements: str
+  returned: always
+updated:
+  description: Update scripts run by this call.
+  type: list
+  elements: str
+  returned: always
+cleared:
+  description: Tables whose rows this call deleted before the update scripts.
+  type: list
+  elements: str
+  returned: always
 pending:
   description:
     - Scripts that never ran against the existing schema (their tables are absent, or for a script
@@ -143,6 +193,8 @@ from ansible_collections.idm_automation.cluster.plugins.module_utils.postgres im
 )
 
 COMMENT_PREFIX = "idm_automation.cluster DDL "
+# Update scripts are recorded beside the DDL under this prefix (their names are file names).
+UPDATE_PREFIX = "updates/"
 
 
 def checksums(scripts: list[dict]) -> dict[str, str]:
@@ -323,12 +375,63 @@ def apply_scripts(module: AnsibleModule, cursor, scripts: list[dict]) -> None:
             raise RuntimeError(f"{script['name']} failed: {message}") from error
 
 
+def pending_updates(recorded: dict[str, str], wanted: dict[str, str], updates: list[dict]) -> list:
+    """Update scripts a schema with the ``recorded`` checksums has not had. A schema created from
+    the given DDL (every checksum recorded and equal) has them all: the DDL includes them."""
+    if recorded and all(recorded.get(name) == digest for name, digest in wanted.items()):
+        return []
+    return [u for u in updates if UPDATE_PREFIX + u["name"] not in recorded]
+
+
+def record(wanted: dict[str, str], updates: list[dict], recorded: dict[str, str]) -> dict:
+    """The record of a schema at this release: its DDL, and every update it has had."""
+    kept = {k: v for k, v in recorded.items() if k.startswith(UPDATE_PREFIX)}
+    return {**kept, **wanted, **{UPDATE_PREFIX + k: v for k, v in checksums(updates).items()}}
+
+
+def write_record(cursor, schema: str, checksums_: dict[str, str]) -> None:
+    comment = COMMENT_PREFIX + json.dumps(checksums_, sort_keys=True)
+    cursor.execute(f"COMMENT ON SCHEMA {quote_ident(schema)} IS {quote_literal(comment)}")
+
+
+def update_schema(
+    module: AnsibleModule, cursor, result: dict, recorded: dict, wanted: dict
+) -> None:
+    """Clear the configuration tables, run the pending update scripts, record the release."""
+    params = module.params
+    result["changed"] = True
+    result["updated"] = [u["name"] for u in result["pending_updates"]]
+    for table in params["clear_tables"]:
+        if marker_exists(cursor, table):
+            result["cleared"].append(table)
+    if module.check_mode:
+        return
+    for table in result["cleared"]:
+        name = ".".join(quote_ident(part) for part in table.split(".", 1))
+        cursor.execute(f"DELETE FROM {name}")
+    apply_scripts(module, cursor, result["pending_updates"])
+    result["recorded"] = record(wanted, params["updates"], recorded)
+    write_record(cursor, params["schema"], result["recorded"])
+    result["differs"] = []
+    result["update_needed"] = False
+
+
 def run(module: AnsibleModule, connection) -> dict:
     params = module.params
     scripts = params["scripts"]
     schema = params["schema"]
     wanted = checksums(scripts)
-    result = {"changed": False, "applied": [], "recorded": {}, "differs": [], "pending": []}
+    result = {
+        "changed": False,
+        "applied": [],
+        "recorded": {},
+        "differs": [],
+        "pending": [],
+        "update_needed": False,
+        "pending_updates": [],
+        "updated": [],
+        "cleared": [],
+    }
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT set_config('lock_timeout', %s, true)", (f"{params['lock_timeout']}s",)
@@ -356,12 +459,24 @@ def run(module: AnsibleModule, connection) -> dict:
                     and s["name"] not in recorded
                 )
             ]
+            result["pending_updates"] = pending_updates(recorded, wanted, params["updates"])
+            result["update_needed"] = bool(result["differs"] or result["pending_updates"])
+            if result["update_needed"] and params["update"]:
+                update_schema(module, cursor, result, recorded, wanted)
+                if module.check_mode:
+                    connection.rollback()
+                else:
+                    connection.commit()
+                result["pending_updates"] = [u["name"] for u in result["pending_updates"]]
+                return result
             connection.rollback()
-            if result["differs"]:
+            result["pending_updates"] = [u["name"] for u in result["pending_updates"]]
+            if result["update_needed"]:
                 module.warn(
-                    "The repository schema exists and was created from other versions of "
-                    f"{', '.join(result['differs'])}; it is left as it is. Upgrade it with the "
-                    "product's upgrade procedure, never by re-running the DDL."
+                    "The repository schema exists and was made for another release (DDL "
+                    f"{', '.join(result['differs']) or 'as recorded'}; update scripts not run: "
+                    f"{', '.join(result['pending_updates']) or 'none'}); it is left as it is. "
+                    "Upgrade it with playbooks/upgrade.yml, never by re-running the DDL."
                 )
             if result["pending"]:
                 module.warn(
@@ -387,9 +502,8 @@ def run(module: AnsibleModule, connection) -> dict:
                 f"the scripts ran but did not create {params['marker_table']}; "
                 "check that they are the product's repository DDL"
             )
-        comment = COMMENT_PREFIX + json.dumps(wanted, sort_keys=True)
-        cursor.execute(f"COMMENT ON SCHEMA {quote_ident(schema)} IS {quote_literal(comment)}")
-        result["recorded"] = wanted
+        result["recorded"] = record(wanted, params["updates"], {})
+        write_record(cursor, schema, result["recorded"])
     connection.commit()
     return result
 
@@ -404,15 +518,25 @@ def main() -> None:
             "marker_table": {"type": "str", "default": "openidm.configobjects"},
             "scripts": {"type": "list", "elements": "dict", "required": True},
             "create": {"type": "bool", "default": True},
+            "updates": {"type": "list", "elements": "dict", "default": []},
+            "update": {"type": "bool", "default": False},
+            "clear_tables": {
+                "type": "list",
+                "elements": "str",
+                "default": ["openidm.configobjects", "openidm.configobjectproperties"],
+            },
         },
         supports_check_mode=True,
     )
     if pg_driver is None:
         module.fail_json(msg=missing_required_lib("psycopg"), exception=DRIVER_ERROR)
     params = module.params
-    for index, script in enumerate(params["scripts"]):
-        if not isinstance(script.get("name"), str) or not isinstance(script.get("content"), str):
-            module.fail_json(msg=f"scripts[{index}] needs a 'name' and a 'content' string")
+    for option in ("scripts", "updates"):
+        for index, script in enumerate(params[option]):
+            if not isinstance(script.get("name"), str) or not isinstance(
+                script.get("content"), str
+            ):
+                module.fail_json(msg=f"{option}[{index}] needs a 'name' and a 'content' string")
     where = f"{params['login_host']}:{params['login_port']}/{params['login_db']}"
     try:
         connection = connect(params, "repository_schema")

@@ -489,3 +489,105 @@ def test_table_names_are_read_from_the_scripts():
     text += "CREATE TABLE act_ge_property (a int); CREATE UNLOGGED TABLE openidm.t2 (b int);"
     assert module.created_tables(text) == ["openidm.Odd", "act_ge_property", "openidm.t2"]
     assert module.is_destructive(MAIN["content"]) and not module.is_destructive(AUDIT["content"])
+
+
+# --- Updating a schema made for another release ---------------------------------------------------
+
+# The next release's DDL: the same tables, configobjects with one more column; its update script
+# adds that column to a schema of the previous release (not idempotent: a second run would fail).
+MAIN_NEXT = {
+    "name": "openidm.pgsql",
+    "content": MAIN["content"].replace(
+        "  fullobject JSONB\n", "  fullobject JSONB,\n  activation VARCHAR(16)\n"
+    ),
+}
+UPDATE = {
+    "name": "01-configobjects-activation.sql",
+    "content": "ALTER TABLE openidm.configobjects ADD COLUMN activation VARCHAR(16);\n"
+    "INSERT INTO openidm.ddl_log (script) VALUES ('01-configobjects-activation.sql');\n",
+}
+NEXT = [MAIN_NEXT, AUDIT, FLOWABLE]
+
+
+def columns(db) -> list[str]:
+    return [
+        row[0]
+        for row in db.query(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'openidm' "
+            "AND table_name = 'configobjects' ORDER BY ordinal_position"
+        )
+    ]
+
+
+def test_a_new_schema_records_the_release_updates_as_had(run_module, schema_args, db):
+    created = run_module("repository_schema", schema_args(NEXT, updates=[UPDATE]))
+    assert created["changed"] is True, created
+    assert "activation" in columns(db)
+    assert recorded_comment(db.comment())["updates/" + UPDATE["name"]] == sha256(UPDATE["content"])
+    again = run_module("repository_schema", schema_args(NEXT, updates=[UPDATE], update=True))
+    assert again["changed"] is False, again
+    assert again["update_needed"] is False and again["pending_updates"] == []
+    assert db.ddl_log() == [s["name"] for s in SCRIPTS]  # the update never ran
+
+
+def test_an_older_schema_is_reported_then_updated_once_with_the_config_cleared(
+    run_module, schema_args, db
+):
+    assert run_module("repository_schema", schema_args())["changed"] is True
+    db.query("INSERT INTO openidm.configobjects (objectid, fullobject) VALUES ('x', '{}')")
+
+    reported = run_module("repository_schema", schema_args(NEXT, updates=[UPDATE]))
+    assert not reported.get("failed"), reported
+    assert reported["changed"] is False
+    assert reported["update_needed"] is True
+    assert reported["differs"] == ["openidm.pgsql"]
+    assert reported["pending_updates"] == [UPDATE["name"]]
+    assert any("upgrade.yml" in str(w) for w in reported.get("warnings", [])), reported
+    assert "activation" not in columns(db)
+
+    checked = run_module(
+        "repository_schema",
+        schema_args(NEXT, updates=[UPDATE], update=True),
+        check_mode=True,
+    )
+    assert checked["changed"] is True and checked["updated"] == [UPDATE["name"]], checked
+    assert "activation" not in columns(db)
+    assert db.query("SELECT count(*) FROM openidm.configobjects") == [(1,)]
+
+    updated = run_module("repository_schema", schema_args(NEXT, updates=[UPDATE], update=True))
+    assert not updated.get("failed"), updated
+    assert updated["changed"] is True
+    assert updated["updated"] == [UPDATE["name"]]
+    assert updated["cleared"] == ["openidm.configobjects"]  # configobjectproperties: absent
+    assert updated["update_needed"] is False
+    assert "activation" in columns(db)
+    assert db.query("SELECT count(*) FROM openidm.configobjects") == [(0,)]
+    assert db.ddl_log() == [*(s["name"] for s in SCRIPTS), UPDATE["name"]]
+    expected = {s["name"]: sha256(s["content"]) for s in NEXT}
+    expected["updates/" + UPDATE["name"]] = sha256(UPDATE["content"])
+    assert recorded_comment(db.comment()) == expected
+
+    again = run_module("repository_schema", schema_args(NEXT, updates=[UPDATE], update=True))
+    assert again["changed"] is False, again
+    assert again["differs"] == [] and again["pending_updates"] == []
+    assert db.ddl_log() == [*(s["name"] for s in SCRIPTS), UPDATE["name"]]
+
+
+def test_a_failing_update_changes_nothing(run_module, schema_args, db):
+    assert run_module("repository_schema", schema_args())["changed"] is True
+    db.query("INSERT INTO openidm.configobjects (objectid, fullobject) VALUES ('x', '{}')")
+    broken = {"name": "02-broken.sql", "content": "ALTER TABLE openidm.nosuch ADD COLUMN y INT;\n"}
+    failed = run_module(
+        "repository_schema", schema_args(NEXT, updates=[UPDATE, broken], update=True)
+    )
+    assert failed.get("failed") is True, failed
+    assert "02-broken.sql failed" in failed["msg"]
+    assert "activation" not in columns(db)  # the first update rolled back with it
+    assert db.query("SELECT count(*) FROM openidm.configobjects") == [(1,)]  # not cleared
+    assert recorded_comment(db.comment()) == {s["name"]: sha256(s["content"]) for s in SCRIPTS}
+
+
+def test_update_scripts_need_a_name_and_content(run_module, schema_args):
+    result = run_module("repository_schema", schema_args(updates=[{"name": "x.sql"}]))
+    assert result.get("failed") is True
+    assert "updates[0] needs a 'name' and a 'content' string" in result["msg"]
