@@ -27,7 +27,7 @@ STANDIN_PATCH_ZIP := $(DIST_DIR)/patch/openidm-standin-8.1.1.zip
 DOCS_BUILD := $(CURDIR)/$(CACHE)/docs-build
 
 # Scenarios run by `make molecule`, in this order. Each is independent and shares the one image.
-SCENARIOS ?= harness default invariants rolling_restart scale_out faults
+SCENARIOS ?= harness default invariants rolling_restart scale_out faults upgrade
 MOLECULE_JOBS ?= 2
 DEMO_SCENARIO ?= default
 

@@ -55,6 +55,8 @@ ALSO_GIVEN: dict[tuple[str, str], dict[str, object]] = {
         }
         for entry in ("rotate_check", "rotate_repository", "rotate_node", "rotate_admin")
     },
+    # its first contact carries the admin password (no_log): show the refused connection
+    ("upgrade", "finish"): {"idm_no_log": False},
     # preflight checks every input before it contacts a host (inputs.yml).
     ("preflight", "main"): {
         **DISTRIBUTION,
