@@ -27,13 +27,13 @@ description:
     example C(audit.pgsql) added to the list after the first deployment) is never run; it is
     returned in RV(pending) with a warning. When the schema exists but was created from scripts
     whose checksums differ from the given ones (a newer product version), the difference is
-    reported and nothing changes; upgrading a schema is the product's upgrade procedure.
+    reported and nothing changes unless I(update) is set (below).
   - The checksums of the applied scripts are recorded as the comment of the schema, with those of
-    the release's repository update scripts (I(updates)): a schema created from a release's DDL
+    the release's repository update scripts (I(updates)); a schema created from a release's DDL
     already has what its update scripts add.
   - With I(update), a complete schema made for another release (its recorded DDL checksums differ
     from the given ones, or an update script is not recorded) is brought to this release, once,
-    in the same locked transaction: the rows of I(clear_tables) that exist are deleted (the
+    in the same locked transaction - the rows of I(clear_tables) that exist are deleted (the
     vendor's upgrade guide clears the configuration tables), the update scripts not recorded yet
     run in the given order, and the record becomes this release's. IDM must be stopped on every
     node (the caller's duty). A failing script rolls everything back. Without I(update) the need
