@@ -106,7 +106,8 @@ def repo_db(pg, scripts) -> str:
 
 @pytest.fixture
 def make_node(tmp_path, standin_zip, pg, provided_keys):
-    """Factory: make_node(name, dbname, node_id=name, keys=True, **configure_kwargs) -> Node.
+    """Factory: make_node(name, dbname, node_id=name, keys=True, distribution=None,
+    **configure_kwargs) -> Node (distribution: another stand-in zip than the 8.1.0 one).
     With keys, the node gets the session's keystore and truststore before its first start (so
     nodes can start together); without, it generates its own on first start."""
     from standin_harness import Node
@@ -114,9 +115,14 @@ def make_node(tmp_path, standin_zip, pg, provided_keys):
     nodes: list[Node] = []
 
     def factory(
-        name: str, dbname: str | None, node_id: str | None = None, keys: bool = True, **kwargs
+        name: str,
+        dbname: str | None,
+        node_id: str | None = None,
+        keys: bool = True,
+        distribution=None,
+        **kwargs,
     ) -> Node:
-        node = Node(tmp_path, standin_zip, name)
+        node = Node(tmp_path, distribution or standin_zip, name)
         node.configure(pg, dbname, node_id or name, **kwargs)
         if keys:
             for path in provided_keys.iterdir():

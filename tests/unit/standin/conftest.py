@@ -6,7 +6,6 @@ other product versions (``--version``) and their repository schemas."""
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -63,22 +62,12 @@ def schema_db(pg, versioned_dist):
 
 
 @pytest.fixture
-def make_version_node(tmp_path, versioned_zip, pg, provided_keys):
+def make_version_node(make_node, versioned_zip):
     """Factory like ``make_node`` for another product version:
     make_version_node(version, name, dbname, node_id=name, **configure_kwargs) -> Node, with the
     session's keystore and truststore."""
-    from standin_harness import Node
-
-    nodes: list[Node] = []
 
     def factory(version: str, name: str, dbname: str | None, node_id: str | None = None, **kwargs):
-        node = Node(tmp_path, versioned_zip(version), name)
-        node.configure(pg, dbname, node_id or name, **kwargs)
-        for path in provided_keys.iterdir():
-            shutil.copy2(path, node.home / "security" / path.name)
-        nodes.append(node)
-        return node
+        return make_node(name, dbname, node_id, distribution=versioned_zip(version), **kwargs)
 
-    yield factory
-    for node in nodes:
-        node.kill()
+    return factory
