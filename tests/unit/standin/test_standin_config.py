@@ -507,3 +507,35 @@ def test_c10_tls_certificate_replacement_keeps_the_config_key(make_node, repo_db
     )  # fmt: skip
     first.start().wait_ready()  # decrypts what it stored before the import
     assert "cannot decrypt" not in first.log_text()
+
+
+@pytest.mark.parametrize("write_back", ["true", "false"])
+def test_c5_a_datasource_rewritten_on_a_running_node_is_stored_encrypted(
+    make_node, repo_db, pg, write_back
+):
+    """The collection rewrites conf/datasource.jdbc-default.json on a running node (a rotation,
+    a repair): fileinstall loads it with the password encrypted, as IDM encrypts it on load, so
+    the repository never holds it in plaintext (with write-back, the file is encrypted too)."""
+    node = make_node(
+        "a",
+        repo_db,
+        boot={"felix.fileinstall.poll": 200, "felix.fileinstall.enableConfigSave": write_back},
+    )
+    node.start().wait_ready()
+    document = json.loads(node.conf("datasource.jdbc-default.json").read_text())
+    plaintext = "plain-rotated-secret-4711"  # used only at the next start
+    node.write_conf(
+        "datasource.jdbc-default.json", dict(document, password=plaintext, maxPoolSize=7)
+    )
+    wait_for(
+        lambda: (
+            _config_rows(pg, repo_db).get("datasource.jdbc/default", {}).get("maxPoolSize") == 7
+        ),
+        5,
+        "rewritten datasource loaded",
+    )
+    stored = _config_rows(pg, repo_db)["datasource.jdbc/default"]
+    assert isinstance(stored["password"], dict) and "$crypto" in stored["password"], stored
+    assert plaintext not in json.dumps(stored)
+    on_disk = json.loads(node.conf("datasource.jdbc-default.json").read_text())["password"]
+    assert isinstance(on_disk, dict) == (write_back == "true")

@@ -29,6 +29,7 @@ import os
 import re
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from idm_standin.repo import Datasource, RepoError, read_object
 
 OBJECTTYPE = "config"
 ENCRYPTED_ID = "standin.encrypted"  # the value every node must be able to decrypt
+DATASOURCE = "datasource.jdbc-"  # the files whose password IDM encrypts on load (C5)
 # A PID: a service name (no hyphen), and for a factory configuration "/" and an instance name.
 PID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._]{0,200}(/[A-Za-z0-9][A-Za-z0-9._-]{0,200})?$")
 
@@ -207,8 +209,12 @@ class FileWatcher(threading.Thread):
         interval_s: float,
         stop_event: threading.Event,
         node_id: str,
+        protect: Callable[[str], dict[str, Any] | None] | None = None,
     ):
         super().__init__(name="fileinstall", daemon=True)
+        # A changed file whose secrets IDM encrypts on load (the datasource, C5): name -> the
+        # document to store, with them encrypted.
+        self.protect = protect
         self.paths = paths
         self.ds = ds
         self.typeid = typeid
@@ -247,6 +253,8 @@ class FileWatcher(threading.Thread):
             if self.snapshot.get(name) == current[name]:
                 continue
             document = _file_document(self.paths.conf / name)
+            if document is not None and self.protect is not None and name.startswith(DATASOURCE):
+                document = self.protect(name)
             if document is None:
                 LOGGER.error("conf/%s is not a valid JSON object: not loaded", name)
                 continue

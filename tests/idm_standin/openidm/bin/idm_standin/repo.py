@@ -205,6 +205,23 @@ def _password(
     return value
 
 
+def protect_datasource(
+    paths: Paths, props: Properties, file: str, private_key: object, alias: str
+) -> dict[str, Any] | None:
+    """C5 on a running node: a datasource file written with a plaintext password is loaded with
+    the password encrypted (written back with felix.fileinstall.enableConfigSave), so the
+    configuration stored in the repository never holds it in plaintext. The document to store."""
+    from idm_standin import crypto
+
+    _password(paths, props, file, None, private_key, alias)  # encrypts and writes back, if on
+    document = json.loads((paths.conf / file).read_text(encoding="utf-8"))
+    value = document.get("password") if isinstance(document, dict) else None
+    if isinstance(value, str) and value and "&{" not in value:  # write-back off: the file keeps it
+        key = crypto.key_from_private_key(private_key)
+        document = dict(document, password=crypto.encrypt(value, key, alias))
+    return document if isinstance(document, dict) else None
+
+
 def load_datasource(
     paths: Paths, props: Properties, private_key: object = None, alias: str = "openidm-localhost"
 ) -> Datasource:

@@ -235,7 +235,16 @@ class Instance:
         self.cluster.start()
         if change_mode["openidm.fileinstall.enabled"]:
             configstore.FileWatcher(
-                paths, ds, config_typeid, file_snapshot, poll_s, node.stop_event, node_id
+                paths,
+                ds,
+                config_typeid,
+                file_snapshot,
+                poll_s,
+                node.stop_event,
+                node_id,
+                protect=lambda name: repo.protect_datasource(
+                    paths, props, name, config_private_key, key_alias
+                ),
             ).start()
         scheduler.Scheduler(node, paths, schedules, execute_persistent, ds).start()
         threading.Thread(target=self._finish_start, args=(delay,), daemon=True).start()
