@@ -476,6 +476,17 @@ class Node:
     def get(self, path: str, **kwargs) -> Response:
         return request(self.http_port, "GET", path, **kwargs)
 
+    def activate(self) -> Response:
+        """Make this active/passive node ACTIVE (PUT /openidm/cluster/active, as the admin)."""
+        return request(
+            self.http_port,
+            "PUT",
+            "/openidm/cluster/active",
+            auth="admin",
+            headers={"If-Match": "*"},
+            body={"state": "ACTIVE"},
+        )
+
     def try_get(self, path: str, **kwargs) -> Response | None:
         try:
             return self.get(path, timeout=2, **kwargs)

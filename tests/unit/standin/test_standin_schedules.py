@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 
-from standin_harness import request, wait_for
+from standin_harness import wait_for
 
 SCHEDULES = {
     "schedule-persisted-simple.json": {
@@ -112,14 +112,6 @@ def test_c14_persisted_schedules_run_on_one_node_per_trigger(make_node, repo_db,
     assert "script script/cleanup.js not found" in b.log_text()
 
     # Once switched to ACTIVE, the standby node runs schedules too.
-    switched = request(
-        standby.http_port,
-        "PUT",
-        "/openidm/cluster/active",
-        auth="admin",
-        headers={"If-Match": "*"},
-        body={"state": "ACTIVE"},
-    )
-    assert switched.status == 200
+    assert standby.activate().status == 200
     after = int(time.time() * 1000)
     wait_for(lambda: any(r[2] == "standby" for r in _runs(pg, repo_db, after)), 5, "standby runs")

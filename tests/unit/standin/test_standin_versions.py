@@ -10,7 +10,7 @@ import sqlite3
 import time
 
 import pytest
-from standin_harness import FAST_CLUSTER, VERSIONS, request, wait_for
+from standin_harness import FAST_CLUSTER, VERSIONS, wait_for
 
 UPDATE = "updates/01-clusterobjects-activation.sql"
 FLAGS = {
@@ -142,15 +142,7 @@ def test_upgrade_8_0_to_8_1_with_the_update_script(
     standby = make_version_node("8.1.1", "v811", db, node_id="node2", boot=FLAGS).start()
     standby.wait_ready()
     assert wait_for(lambda: _row(pg, db, "node2"), 5, "node2's row")[0] == "STANDBY"
-    switched = request(
-        standby.http_port,
-        "PUT",
-        "/openidm/cluster/active",
-        auth="admin",
-        body={"state": "ACTIVE"},
-        headers={"If-Match": "*"},
-    )
-    assert switched.status == 200
+    assert standby.activate().status == 200
     wait_for(lambda: _row(pg, db, "node2")[0] == "ACTIVE", 5, "activation ACTIVE stored")
     assert _row(pg, db, "node2")[1]["activation"] == "ACTIVE"
 
