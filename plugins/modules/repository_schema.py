@@ -395,12 +395,12 @@ def write_record(cursor, schema: str, checksums_: dict[str, str]) -> None:
 
 
 def update_schema(
-    module: AnsibleModule, cursor, result: dict, recorded: dict, wanted: dict
+    module: AnsibleModule, cursor, result: dict, recorded: dict, wanted: dict, pending: list
 ) -> None:
     """Clear the configuration tables, run the pending update scripts, record the release."""
     params = module.params
     result["changed"] = True
-    result["updated"] = [u["name"] for u in result["pending_updates"]]
+    result["updated"] = [u["name"] for u in pending]
     for table in params["clear_tables"]:
         if marker_exists(cursor, table):
             result["cleared"].append(table)
@@ -409,7 +409,7 @@ def update_schema(
     for table in result["cleared"]:
         name = ".".join(quote_ident(part) for part in table.split(".", 1))
         cursor.execute(f"DELETE FROM {name}")
-    apply_scripts(module, cursor, result["pending_updates"])
+    apply_scripts(module, cursor, pending)
     result["recorded"] = record(wanted, params["updates"], recorded)
     write_record(cursor, params["schema"], result["recorded"])
     result["differs"] = []
@@ -459,18 +459,17 @@ def run(module: AnsibleModule, connection) -> dict:
                     and s["name"] not in recorded
                 )
             ]
-            result["pending_updates"] = pending_updates(recorded, wanted, params["updates"])
-            result["update_needed"] = bool(result["differs"] or result["pending_updates"])
+            pending = pending_updates(recorded, wanted, params["updates"])
+            result["pending_updates"] = [u["name"] for u in pending]
+            result["update_needed"] = bool(result["differs"] or pending)
             if result["update_needed"] and params["update"]:
-                update_schema(module, cursor, result, recorded, wanted)
+                update_schema(module, cursor, result, recorded, wanted, pending)
                 if module.check_mode:
                     connection.rollback()
                 else:
                     connection.commit()
-                result["pending_updates"] = [u["name"] for u in result["pending_updates"]]
                 return result
             connection.rollback()
-            result["pending_updates"] = [u["name"] for u in result["pending_updates"]]
             if result["update_needed"]:
                 module.warn(
                     "The repository schema exists and was made for another release (DDL "
