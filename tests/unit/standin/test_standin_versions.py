@@ -28,10 +28,11 @@ def _activation_column(pg, dbname) -> list[tuple]:
     )
 
 
-def _row(pg, dbname, instance_id) -> tuple | None:
+def _row(pg, dbname, instance_id, columns: str = "c.activation, c.fullobject") -> tuple | None:
+    """The node's row of the cluster table (only the columns an 8.0 schema has, when asked)."""
     rows = pg.query(
         dbname,
-        "SELECT c.activation, c.fullobject FROM openidm.clusterobjects c"
+        f"SELECT {columns} FROM openidm.clusterobjects c"
         " JOIN openidm.objecttypes t ON t.id = c.objecttypes_id"
         " WHERE t.objecttype = 'cluster/states' AND c.objectid = %s",
         [instance_id],
@@ -40,14 +41,8 @@ def _row(pg, dbname, instance_id) -> tuple | None:
 
 
 def _fullobject(pg, dbname, instance_id) -> dict | None:
-    rows = pg.query(
-        dbname,
-        "SELECT c.fullobject FROM openidm.clusterobjects c"
-        " JOIN openidm.objecttypes t ON t.id = c.objecttypes_id"
-        " WHERE t.objecttype = 'cluster/states' AND c.objectid = %s",
-        [instance_id],
-    )
-    return rows[0][0] if rows else None
+    row = _row(pg, dbname, instance_id, columns="c.fullobject")
+    return row[0] if row else None
 
 
 def _update(pg, versioned_dist, dbname, version="8.1.0"):
