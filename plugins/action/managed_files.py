@@ -26,7 +26,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
 class ActionModule(ActionBase):
     """Read the node once, then write, remove and record only what differs."""
 
-    TRANSFERS_FILES = True
+    TRANSFERS_FILES = False  # contents go to write_files as arguments: no file transfer
     _requires_connection = True
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -77,69 +77,59 @@ class ActionModule(ActionBase):
             "manifest_written": todo.manifest is not None,
             "diff": [],
         }
-        if not self._task.check_mode:
-            for folder in todo.missing_dirs:
-                step = self._module(
-                    "ansible.legacy.file",
-                    {"path": folder, "state": "directory", "mode": "0755"},
-                    task_vars,
-                )
-                if step.get("failed"):
-                    return {"failed": True, "msg": f"cannot create {folder}: {step.get('msg')}"}
-        for item in todo.write:
-            step = self._copy(item, args["owner"], args["group"], task_vars)
-            if step.get("failed"):
-                return {
-                    "failed": True,
-                    "msg": f"writing {item['path']} failed: {step.get('msg')}",
-                    "written": out["written"],
-                }
-            out["written"].append(str(item["path"]))
-            if not item.get("secret", False) and step.get("diff"):
-                out["diff"].extend(
-                    step["diff"] if isinstance(step["diff"], list) else [step["diff"]]
-                )
-        for path in todo.prune:
-            step = self._module("ansible.legacy.file", {"path": path, "state": "absent"}, task_vars)
-            if step.get("failed"):
-                return {"failed": True, "msg": f"removing {path} failed: {step.get('msg')}"}
-        if todo.manifest is not None:
-            record = {
-                "path": manifest,
-                "content": todo.manifest,
-                "mode": MANIFEST_MODE,
-                "owner": "root",
-                "group": "root",
-                "secret": True,
+        if not todo.changed:
+            return out
+        files = [
+            {
+                "path": str(item["path"]),
+                "content": item["content"],
+                "mode": _mode(item["mode"]),
+                "owner": item.get("owner", args["owner"]),
+                "group": item.get("group", args["group"]),
+                "secret": bool(item.get("secret", False)),
             }
-            step = self._copy(record, "root", "root", task_vars)
-            if step.get("failed"):
-                return {"failed": True, "msg": f"writing {manifest} failed: {step.get('msg')}"}
+            for item in todo.write
+        ]
+        if todo.manifest is not None:  # last: it records what was written and removed
+            files.append(
+                {
+                    "path": manifest,
+                    "content": todo.manifest,
+                    "mode": MANIFEST_MODE,
+                    "owner": "root",
+                    "group": "root",
+                    "secret": True,
+                }
+            )
+        step = self._write(
+            {"files": files, "remove": todo.prune, "dirs": todo.missing_dirs}, task_vars
+        )
+        out["written"] = [p for p in step.get("written", []) if p != manifest]
+        if step.get("failed"):
+            return {**out, "failed": True, "msg": f"managed_files: {step.get('msg')}"}
+        out["diff"] = step.get("diff", [])
         return out
 
-    def _module(self, name: str, module_args: dict[str, Any], task_vars: dict[str, Any]) -> dict:
-        return self._execute_module(module_name=name, module_args=module_args, task_vars=task_vars)
+    def _write(self, module_args: dict[str, Any], task_vars: dict[str, Any]) -> dict:
+        """One write_files call for all of the node's changes. The contents are its arguments, so
+        neither the node's log nor the connection's verbose output may show them: the call is made
+        as a no_log task, whatever the task says (the task's own result is this action's, which
+        holds no content), and the module echoes its arguments without the contents."""
+        task, no_log = self._task, self._play_context.no_log
+        self._task = task.copy()
+        self._task.no_log = True
+        self._play_context.no_log = True
+        try:
+            return self._execute_module(
+                module_name="idm_automation.cluster.write_files",
+                module_args=module_args,
+                task_vars=task_vars,
+            )
+        finally:
+            self._task = task
+            self._play_context.no_log = no_log
 
-    def _copy(
-        self, item: dict[str, Any], owner: str, group: str, task_vars: dict[str, Any]
-    ) -> dict:
-        """ansible.builtin.copy of one file's content, as the template action does it."""
-        task = self._task.copy()
-        task.args = {
-            "content": item["content"],
-            "dest": item["path"],
-            "owner": item.get("owner", owner),
-            "group": item.get("group", group),
-            "mode": item["mode"],
-        }
-        task.diff = bool(self._task.diff and not item.get("secret", False))
-        copy = self._shared_loader_obj.action_loader.get(
-            "ansible.legacy.copy",
-            task=task,
-            connection=self._connection,
-            play_context=self._play_context,
-            loader=self._loader,
-            templar=self._templar,
-            shared_loader_obj=self._shared_loader_obj,
-        )
-        return copy.run(task_vars=task_vars)
+
+def _mode(mode: Any) -> str:
+    """A file mode as the octal string write_files wants (an int is the number itself)."""
+    return f"{mode:04o}" if isinstance(mode, int) else str(mode)
