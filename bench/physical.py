@@ -71,9 +71,11 @@ def physical_limit(
 ) -> dict:
     """The sequential work of a cold deploy and how the run's own starts were laid out.
 
-    ``limit`` = DDL + the bootstrap node's start + the longest start of the other nodes + the
-    health checks; ``critical_path`` is what the run actually spent from the bootstrap's launch to
-    the last node's readiness, so that the gap between the two shows where time went.
+    ``limit`` = DDL + the bootstrap node's first start (it creates the key material and fills the
+    repository, so every other start waits for it) + the longest last start of the other nodes +
+    the health checks; ``critical_path`` is what the run actually spent from the bootstrap's first
+    launch to the last node's readiness, so that the gap between the two shows where time went.
+    A later launch of the bootstrap node (with the cluster's certificate) may overlap the others'.
     """
     if bootstrap not in starts or not starts[bootstrap]:
         raise ValueError(f"no start of the bootstrap node {bootstrap} in its journal")
@@ -82,9 +84,10 @@ def physical_limit(
         raise ValueError(f"no 'OpenIDM ready' after the last launch of {', '.join(incomplete)}")
     last = {host: runs[-1] for host, runs in starts.items()}
     others = [s.seconds for host, s in last.items() if host != bootstrap]
-    boot = last[bootstrap].seconds
+    first = next(s for s in starts[bootstrap] if s.ready is not None)
+    boot = first.seconds
     limit = ddl_seconds + boot + (max(others) if others else 0.0) + health_seconds
-    launched = min(s.launched for s in last.values())
+    launched = starts[bootstrap][0].launched
     return {
         "ddl_s": round(ddl_seconds, 3),
         "bootstrap_start_s": boot,

@@ -72,11 +72,21 @@ def test_the_limit_adds_ddl_bootstrap_the_longest_other_start_and_the_health_che
     assert result["launches"] == {}
 
 
-def test_only_the_last_launch_counts_and_extra_launches_are_reported():
-    starts = {"n1": [start(0.0, 20.0), start(40.0, 61.0)], "n2": [start(62.0, 82.0)]}
+def test_the_bootstrap_first_start_counts_and_extra_launches_are_reported():
+    # The bootstrap node starts alone, then again (with its certificate) beside the others.
+    starts = {"n1": [start(0.0, 20.0), start(40.0, 61.0)], "n2": [start(40.5, 62.0)]}
     result = physical.physical_limit(0.0, starts, "n1", 0.0)
-    assert result["bootstrap_start_s"] == 21.0
+    assert result["bootstrap_start_s"] == 20.0
+    assert result["limit_s"] == 41.5
+    assert result["critical_path_s"] == 62.0  # from the bootstrap's first launch
     assert result["launches"] == {"n1": 2}
+
+
+def test_a_bootstrap_launch_that_never_got_ready_is_not_its_start():
+    starts = {"n1": [start(0.0, None), start(5.0, 25.0)], "n2": [start(26.0, 46.0)]}
+    result = physical.physical_limit(0.0, starts, "n1", 0.0)
+    assert result["bootstrap_start_s"] == 20.0
+    assert result["critical_path_s"] == 46.0
 
 
 def test_a_single_node_cluster_has_no_parallel_start():
