@@ -372,6 +372,9 @@ class Bench:
             limit["time_over_limit"] = round(run["seconds"] / limit["limit_s"], 2)
             run["physical"] = limit
             run["tasks"] = tasks_per_host(run, cluster.nodes)
+            run["cpu"]["controller_cpu_s_per_node"] = round(
+                run["cpu"]["controller_cpu_s"] / nodes, 2
+            )
             log(f"  {run['seconds']} s, {changed(run)} changes, cpu {run['cpu']}, limit {limit}")
             return run, cluster
         except Exception:
@@ -407,8 +410,9 @@ class Bench:
 
     def rerun_and_restart(self, cluster: Cluster, cold: dict, results: dict) -> None:
         log("idempotent re-run")
-        rerun = cluster.playbook("idm_automation.cluster.site")
+        rerun = cluster.playbook("idm_automation.cluster.site", env=PROFILE_ENV)
         results["rerun"] = {
+            "profile_top10": profile_top(rerun["stdout"]),
             "seconds": rerun["seconds"],
             "changed": changed(rerun),
             "cpu": rerun["cpu"],
