@@ -83,7 +83,7 @@ class ActionModule(ActionBase):
             {
                 "path": str(item["path"]),
                 "content": item["content"],
-                "mode": _mode(item["mode"]),
+                "mode": item["mode"],
                 "owner": item.get("owner", args["owner"]),
                 "group": item.get("group", args["group"]),
                 "secret": bool(item.get("secret", False)),
@@ -128,8 +128,3 @@ class ActionModule(ActionBase):
         finally:
             self._task = task
             self._play_context.no_log = no_log
-
-
-def _mode(mode: Any) -> str:
-    """A file mode as the octal string write_files wants (an int is the number itself)."""
-    return f"{mode:04o}" if isinstance(mode, int) else str(mode)

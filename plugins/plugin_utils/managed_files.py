@@ -77,7 +77,7 @@ def _check(wanted: Iterable[Any], rules: Iterable[Any]) -> tuple[list[dict], lis
             )
         if not posixpath.isabs(str(item["path"])):
             raise PlanError(f"files[{index}].path must be absolute: {item['path']}")
-        items.append(dict(item))
+        items.append({**item, "mode": _mode(item["mode"])})
     paths = [i["path"] for i in items]
     if len(set(paths)) != len(paths):
         raise PlanError(
@@ -89,6 +89,12 @@ def _check(wanted: Iterable[Any], rules: Iterable[Any]) -> tuple[list[dict], lis
             raise PlanError(f"prune[{index}] needs dir and pattern")
         checked.append({**rule, "dir": posixpath.normpath(str(rule["dir"]))})
     return items, checked
+
+
+def _mode(mode: Any) -> str:
+    """A mode as file_checksums reports it and write_files takes it: an octal string (a number,
+    as unquoted YAML turns 0640 into, is the mode itself)."""
+    return f"{mode:04o}" if isinstance(mode, int) else str(mode)
 
 
 def _matches(path: str, rule: Mapping[str, Any]) -> bool:
@@ -113,7 +119,7 @@ def _differs(
         same = found.get("checksum") == digest
     return (
         not same
-        or str(found.get("mode")) != str(item["mode"])
+        or str(found.get("mode")) != item["mode"]
         or found.get("pw_name") != item.get("owner", owner)
         or found.get("gr_name") != item.get("group", group)
     )

@@ -102,6 +102,14 @@ def test_per_file_owner_overrides_the_default() -> None:
     assert run([unit], current, recorded(unit)).changed is False
 
 
+def test_a_numeric_mode_is_the_octal_mode_the_node_reports() -> None:
+    # Unquoted YAML turns 0640 into the number 416: the same mode, so no write on a converged
+    # node, and the write a new node needs carries the mode as write_files takes it.
+    numeric = [{**WANTED[0], "mode": 0o640}, {**WANTED[1], "mode": 0o600}]
+    assert run(numeric, [*CONVERGED, MANIFEST_STAT], recorded(*WANTED)).changed is False
+    assert [i["mode"] for i in run(numeric, []).write] == ["0640", "0600"]
+
+
 def test_a_manifest_with_the_wrong_mode_or_owner_is_written_again() -> None:
     for stat in (
         found(MANIFEST, "", "0644", "root", "root"),
