@@ -219,7 +219,7 @@ def main() -> None:
             for item in params["files"]
             if not item["secret"]
         ]
-    step = "?"
+    step, error = "?", None
     try:
         for folder in params["dirs"]:
             step = f"creating {folder}"
@@ -238,10 +238,12 @@ def main() -> None:
             if not module.check_mode:
                 _write(module, item)
             result["written"].append(item["path"])
-    except (OSError, ValueError) as error:
-        result["changed"] = bool(result["written"] or result["removed"] or result["created_dirs"])
-        module.fail_json(msg=f"{step} failed: {error}", **result, **hidden)
+    except (OSError, ValueError) as failure:
+        error = f"{step} failed: {failure}"
+    # What was done before a failure is reported as done.
     result["changed"] = bool(result["written"] or result["removed"] or result["created_dirs"])
+    if error is not None:
+        module.fail_json(msg=error, **result, **hidden)
     module.exit_json(**result, **hidden)
 
 
