@@ -4,9 +4,10 @@ The plugins import their shared code by its collection path, as Ansible loads th
 tests a temporary directory holding ``ansible_collections/idm_automation/cluster`` (a symlink to
 the repository root) is put first on ``sys.path``; ``ansible_collections`` is a namespace package,
 so the collections bundled with the ``ansible`` package stay importable too. This directory is
-also put on ``sys.path`` so that the tests can share the ``idm_cluster_factory`` helper whatever
-pytest import mode is used. The same directory is the collections path of the ``ansible_playbook``
-fixture, which runs a play on localhost with this checkout's plugins.
+also put on ``sys.path`` so that the tests can share the ``idm_cluster_factory`` and
+``play_output`` helpers whatever pytest import mode is used. The same directory is the collections
+path of the ``ansible_playbook`` fixture, which runs a play on localhost with this checkout's
+plugins.
 """
 
 from __future__ import annotations

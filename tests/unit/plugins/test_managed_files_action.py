@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from play_output import shown_result
 
 SECRET = "s3cret-Pa55"
 
@@ -45,16 +46,10 @@ def play(root: Path, schedules: list[str], password: str = SECRET) -> str:
 """
 
 
-def result_of(done) -> dict:
-    assert done.returncode == 0, done.stdout + done.stderr
-    line = next(x for x in done.stdout.splitlines() if '"msg": "RESULT=' in x)
-    return json.loads(json.loads("{" + line.strip().rstrip(",") + "}")["msg"][len("RESULT=") :])
-
-
 def test_writes_converges_and_prunes_only_what_it_wrote(ansible_playbook, tmp_path: Path) -> None:
     root = tmp_path / "node"
     first = ansible_playbook(play(root, ["a", "b"]))
-    result = result_of(first)
+    result = shown_result(first)
     assert result["changed"] is True and result["manifest_written"] is True
     assert [Path(p).name for p in result["written"]] == [
         "cluster.json", "datasource.json", "schedule-a.json", "schedule-b.json"]  # fmt: skip
@@ -66,10 +61,10 @@ def test_writes_converges_and_prunes_only_what_it_wrote(ansible_playbook, tmp_pa
     (root / "conf/datasource.json").write_text('{"password": {"$crypto": "..."}}\n')
     (root / "conf/schedule-rest.json").write_text("made over REST\n")
     second = ansible_playbook(play(root, ["a", "b"]))
-    assert result_of(second)["changed"] is False
+    assert shown_result(second)["changed"] is False
     assert "HANDLER-RAN" not in second.stdout
 
-    third = result_of(ansible_playbook(play(root, ["a"])))
+    third = shown_result(ansible_playbook(play(root, ["a"])))
     assert third["pruned"] == [str(root / "conf/schedule-b.json")] and third["written"] == []
     assert (root / "conf/schedule-rest.json").exists()
     assert "$crypto" in (root / "conf/datasource.json").read_text()  # not rewritten
@@ -85,10 +80,10 @@ def test_check_mode_changes_nothing_and_diff_hides_secrets(
     ansible_playbook, tmp_path: Path
 ) -> None:
     root = tmp_path / "node"
-    result_of(ansible_playbook(play(root, ["a"])))
+    shown_result(ansible_playbook(play(root, ["a"])))
     before = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
     done = ansible_playbook(play(root, ["c"], password="n3w-Pa55"), "--check", "--diff", "-vvv")
-    result = result_of(done)
+    result = shown_result(done)
     assert result["changed"] is True
     assert [Path(p).name for p in result["written"]] == ["datasource.json", "schedule-c.json"]
     assert result["pruned"] == [str(root / "conf/schedule-a.json")]

@@ -11,6 +11,8 @@ import pwd
 import stat
 from pathlib import Path
 
+from play_output import shown_result
+
 SECRET = "wr1te-Pa55"
 USER = pwd.getpwuid(os.getuid()).pw_name
 GROUP = grp.getgrgid(os.getgid()).gr_name
@@ -31,11 +33,6 @@ def play(args: dict, no_log: bool = True) -> str:
           RESULT={{{{ result | dict2items | rejectattr('key', 'eq', 'invocation')
           | items2dict | to_json }}}}
 """
-
-
-def result_of(done) -> dict:
-    line = next(x for x in done.stdout.splitlines() if '"msg": "RESULT=' in x)
-    return json.loads(json.loads("{" + line.strip().rstrip(",") + "}")["msg"][len("RESULT=") :])
 
 
 def entry(path: Path, content: str, mode: str = "0640", secret: bool = False) -> dict:
@@ -64,7 +61,7 @@ def test_creates_removes_and_writes_in_one_call(ansible_playbook, tmp_path: Path
         )
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    result = result_of(done)
+    result = shown_result(done)
     assert result["changed"] is True
     assert result["created_dirs"] == [str(conf)]
     assert result["removed"] == [str(stale)]  # an absent file is not listed
@@ -94,7 +91,7 @@ def test_check_mode_writes_nothing_and_diff_shows_no_secret(
     }
     done = ansible_playbook(play(args, no_log=False), "--check", "--diff")
     assert done.returncode == 0, done.stdout + done.stderr
-    result = result_of(done)
+    result = shown_result(done)
     assert result["changed"] is True and result["created_dirs"] == [str(tmp_path / "new")]
     assert [d["before_header"] for d in result["diff"]] == [str(plain)]
     assert result["diff"][0]["before"] == "one\n" and result["diff"][0]["after"] == "two\n"
