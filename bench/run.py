@@ -482,7 +482,6 @@ class Bench:
             "rerun_changed": changed(rerun),
             "rerun_tasks": tasks_per_host(rerun, cluster.nodes),
             "rerun_ratio_to_cold": round(rerun["seconds"] / run["seconds"], 3),
-            "controller_cpu_s_per_node": round(run["cpu"]["controller_cpu_s"] / nodes, 2),
         }
 
     def pipelining(self, results: dict) -> None:
